@@ -1,0 +1,110 @@
+"""Rules for keys and values, shared by every store and the fluent API.
+
+Checks are cached per key so that the hot ``log_metric`` path pays for a
+set lookup, not a regex, after a key's first use.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+from nbtrack.errors import InvalidInput, InvalidKey, MetricValueError, ValueTooLong
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_RUN_NAME_LENGTH = 250
+MAX_EXPERIMENT_NAME_LENGTH = 500
+
+_KEY_RE = re.compile(r"^[\w\-. /]+$")
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: object, kind: str = "key") -> str:
+    """Return ``key`` if it follows the key rules, else raise :class:`InvalidKey`.
+
+    Keys are letters, digits and ``_ - . / space``, at most 250 characters,
+    never containing ``..`` nor starting with ``/``.
+    """
+    if key in _valid_keys:
+        return key  # type: ignore[return-value]
+    if not isinstance(key, str):
+        raise InvalidKey(key, f"{kind} keys must be strings, not {type(key).__name__}")
+    if not key:
+        raise InvalidKey(key, f"{kind} keys must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidKey(key, f"longer than {MAX_KEY_LENGTH} characters")
+    if not _KEY_RE.match(key):
+        bad = next(c for c in key if not re.match(r"[\w\-. /]", c))
+        raise InvalidKey(
+            key, f"character {bad!r} is not allowed; use letters, digits and _ - . / space"
+        )
+    if ".." in key.split("/") or ".." in key:
+        raise InvalidKey(key, "'..' is not allowed")
+    if key.startswith("/"):
+        raise InvalidKey(key, "keys must not start with '/'")
+    _valid_keys.add(key)
+    return key
+
+
+def metric_value(key: str, value: object) -> float:
+    """Return ``value`` as a float, or raise :class:`MetricValueError` naming ``key``.
+
+    bool is refused (True is not a measurement); numpy scalars and 0-d arrays
+    are accepted; NaN and ±inf are kept.
+    """
+    if value.__class__ is float:
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        # numpy 0-d arrays and tensors with .item() are real numbers in disguise
+        item = getattr(value, "item", None)
+        if item is None or isinstance(value, bool) or getattr(value, "ndim", 0) != 0:
+            raise MetricValueError(key, value)
+        value = item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise MetricValueError(key, value)
+    return float(value)
+
+
+def metric_step(step: object) -> int:
+    """Return ``step`` as an int (None is 0)."""
+    if step is None:
+        return 0
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise InvalidInput(f"Metric step must be an integer, got {step!r}")
+    return int(step)
+
+
+def param_value(key: str, value: object) -> str:
+    """Return ``value`` as stored text, or raise :class:`ValueTooLong`."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise ValueTooLong("Param", key, len(text), MAX_PARAM_VALUE_LENGTH)
+    return text
+
+
+def tag_value(key: str, value: object) -> str:
+    """Return ``value`` as stored text, or raise :class:`ValueTooLong`."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise ValueTooLong("Tag", key, len(text), MAX_TAG_VALUE_LENGTH)
+    return text
+
+
+def is_nan(value: float) -> bool:
+    """Return True for NaN (stored with a flag: SQLite turns NaN into NULL)."""
+    return math.isnan(value)
+
+
+def experiment_name(name: object) -> str:
+    """Return a valid experiment name or raise :class:`InvalidInput`."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"Experiment name must be a non-empty string, got {name!r}")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidInput(
+            f"Experiment name is {len(name)} characters; the limit is "
+            f"{MAX_EXPERIMENT_NAME_LENGTH}"
+        )
+    return name

@@ -1,0 +1,188 @@
+"""The records nbtrack keeps, as plain dataclasses with MLflow's field names.
+
+No I/O here: stores build these, front ends read them. Keeping MLflow's names
+means code written for ``mlflow.entities`` reads nbtrack's objects unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+
+
+class RunStatus:
+    """Run statuses, as MLflow names them."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
+    TERMINATED = (FINISHED, FAILED, KILLED)
+
+    @classmethod
+    def is_terminated(cls, status: str) -> bool:
+        """Return True for FINISHED, FAILED and KILLED."""
+        return status in cls.TERMINATED
+
+
+class LifecycleStage:
+    """Whether an experiment or run is visible (``active``) or in the bin (``deleted``)."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType:
+    """Which lifecycle stages a search returns."""
+
+    ACTIVE_ONLY = "ACTIVE_ONLY"
+    DELETED_ONLY = "DELETED_ONLY"
+    ALL = "ALL"
+
+    @classmethod
+    def stages(cls, view_type: str | int) -> tuple[str, ...]:
+        """Return the lifecycle stages a view type selects; MLflow's ints 1/2/3 work too."""
+        name = {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}.get(view_type, view_type)  # type: ignore[call-overload]
+        if name == cls.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE,)
+        if name == cls.DELETED_ONLY:
+            return (LifecycleStage.DELETED,)
+        if name == cls.ALL:
+            return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+        from nbtrack.errors import InvalidInput
+
+        raise InvalidInput(
+            f"Unknown run_view_type {view_type!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL"
+        )
+
+
+@dataclass(slots=True)
+class Metric:
+    """One point of a metric's history."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+
+@dataclass(slots=True)
+class Param:
+    """A run parameter; values are stored as text."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class RunTag:
+    """A run tag."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class RunInfo:
+    """A run's metadata."""
+
+    run_id: str
+    run_name: str
+    experiment_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
+    user_id: str = ""
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name for ``run_id``."""
+        return self.run_id
+
+
+@dataclass(slots=True)
+class RunData:
+    """A run's params, latest metric values and tags, as dicts."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A dataset a run used: what it is and where it came from."""
+
+    name: str
+    digest: str
+    source_type: str = ""
+    source: str = ""
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(slots=True)
+class DatasetInput:
+    """A dataset linked to a run, with tags such as ``mlflow.data.context``."""
+
+    dataset: Dataset
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RunInputs:
+    """Everything a run took as input."""
+
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Run:
+    """A run: ``info``, ``data`` and ``inputs``, as MLflow's ``Run``."""
+
+    info: RunInfo
+    data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+
+@dataclass(slots=True)
+class Experiment:
+    """An experiment: a named group of runs."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+
+@dataclass(slots=True)
+class FileInfo:
+    """An entry of a run's artifact listing; ``file_size`` is None for folders."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None

@@ -1,0 +1,27 @@
+"""Names of the environment variables nbtrack reads, in one place."""
+
+from __future__ import annotations
+
+__all__ = [
+    "NBTRACK_ARTIFACT_ROOT",
+    "NBTRACK_EXPERIMENT_ID",
+    "NBTRACK_EXPERIMENT_NAME",
+    "NBTRACK_FLUSH_INTERVAL",
+    "NBTRACK_RUN_ID",
+    "NBTRACK_TRACKING_URI",
+    "NBTRACK_USER",
+]
+
+#: Where the store lives: a folder, ``sqlite:///…``, ``postgresql://…`` or ``http(s)://…``.
+NBTRACK_TRACKING_URI = "NBTRACK_TRACKING_URI"
+#: Where artifacts go (any fsspec URL); defaults to the store's own folder.
+NBTRACK_ARTIFACT_ROOT = "NBTRACK_ARTIFACT_ROOT"
+#: A run to attach the first top-level ``start_run()`` to (set by ``nbtrack run``).
+NBTRACK_RUN_ID = "NBTRACK_RUN_ID"
+#: The experiment new runs go to when none is set in code.
+NBTRACK_EXPERIMENT_NAME = "NBTRACK_EXPERIMENT_NAME"
+NBTRACK_EXPERIMENT_ID = "NBTRACK_EXPERIMENT_ID"
+#: Overrides the user name recorded on runs.
+NBTRACK_USER = "NBTRACK_USER"
+#: Seconds between background flushes of buffered metrics (at most 1).
+NBTRACK_FLUSH_INTERVAL = "NBTRACK_FLUSH_INTERVAL"

@@ -1,0 +1,1 @@
+"""Storage layer: the ``Store`` protocol, its SQL backend and the artifact repository."""

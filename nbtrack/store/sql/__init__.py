@@ -1,0 +1,1 @@
+"""The SQLAlchemy store: schema, migrations, search compiler and the store itself."""

@@ -1,0 +1,171 @@
+"""The SQL schema, as SQLAlchemy ORM classes (``Sql*``) that never leave ``store/sql``.
+
+Table and column names follow MLflow's so that people who know its database
+find their way. Metric values carry an ``is_nan`` flag because SQLite stores
+NaN as NULL; ±inf are stored as they are.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A rowid alias on SQLite (fast appends), a real BIGINT identity elsewhere.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+_Double = Float(precision=53)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SqlBase(DeclarativeBase):
+    """Declarative base carrying the naming convention for constraints."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SqlExperiment(SqlBase):
+    __tablename__ = "experiments"
+
+    experiment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    artifact_location: Mapped[str] = mapped_column(String(2000), nullable=False)
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), nullable=False, default="active")
+    creation_time: Mapped[int | None] = mapped_column(BigInteger)
+    last_update_time: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SqlExperimentTag(SqlBase):
+    __tablename__ = "experiment_tags"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class SqlRun(SqlBase):
+    __tablename__ = "runs"
+    __table_args__ = (Index(None, "experiment_id", "lifecycle_stage", "start_time"),)
+
+    run_uuid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(250), nullable=False)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id"), nullable=False
+    )
+    user_id: Mapped[str] = mapped_column(String(256), nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    start_time: Mapped[int | None] = mapped_column(BigInteger)
+    end_time: Mapped[int | None] = mapped_column(BigInteger)
+    lifecycle_stage: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+    artifact_uri: Mapped[str] = mapped_column(String(2000), nullable=False)
+    deleted_time: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SqlParam(SqlBase):
+    __tablename__ = "params"
+
+    run_uuid: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class SqlTag(SqlBase):
+    __tablename__ = "tags"
+
+    run_uuid: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class SqlMetric(SqlBase):
+    """Every logged point; history queries read it by (run, key, step)."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (Index(None, "run_uuid", "key", "step"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    run_uuid: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(250), nullable=False)
+    value: Mapped[float | None] = mapped_column(_Double)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    step: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    is_nan: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class SqlLatestMetric(SqlBase):
+    """The point with the highest (step, timestamp) per run and key; search reads this."""
+
+    __tablename__ = "latest_metrics"
+
+    run_uuid: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[float | None] = mapped_column(_Double)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    step: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    is_nan: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class SqlDataset(SqlBase):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("experiment_id", "name", "digest"),)
+
+    dataset_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(500), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    source_type: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    source: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    schema: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(Text)
+
+
+class SqlRunInput(SqlBase):
+    """A dataset used by a run; ``tags`` is JSON (e.g. the ``mlflow.data.context``)."""
+
+    __tablename__ = "run_inputs"
+
+    run_uuid: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_uuid: Mapped[str] = mapped_column(
+        ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"), primary_key=True
+    )
+    tags: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+
+
+experiments = SqlExperiment.__table__
+experiment_tags = SqlExperimentTag.__table__
+runs = SqlRun.__table__
+params = SqlParam.__table__
+tags = SqlTag.__table__
+metrics = SqlMetric.__table__
+latest_metrics = SqlLatestMetric.__table__
+datasets = SqlDataset.__table__
+run_inputs = SqlRunInput.__table__

@@ -1,0 +1,1 @@
+"""Tracking layer: ``Client``, the fluent run stack and the metric write-behind buffer."""
