@@ -1,0 +1,137 @@
+"""The ``Store`` protocol: what every backend (SQL, REST) offers the tracking layer.
+
+Experiment ids are strings at this boundary, as in MLflow; timestamps are
+milliseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from nbtrack.entities import DatasetInput, Experiment, Metric, Param, Run, RunInfo, RunTag
+
+__all__ = ["MetricPoint", "Store"]
+
+#: (run_id, key, value, timestamp_ms, step): the buffer's compact form of a point.
+MetricPoint = tuple[str, str, float, int, int]
+
+
+class Store(Protocol):
+    """Persistence of experiments, runs and their data."""
+
+    location: str
+    artifact_root: str
+
+    # experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id."""
+        ...
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment or raise NotFoundError."""
+        ...
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment called ``name``, or None."""
+        ...
+
+    def search_experiments(
+        self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000, name_like: str | None = None
+    ) -> list[Experiment]:
+        """List experiments, oldest first."""
+        ...
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Move an experiment to the bin."""
+        ...
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Bring a deleted experiment back."""
+        ...
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment."""
+        ...
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set one experiment tag."""
+        ...
+
+    # runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str,
+    ) -> Run:
+        """Create a RUNNING run."""
+        ...
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a run with its params, latest metrics, tags and inputs."""
+        ...
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change a run's status, end time or name."""
+        ...
+
+    def delete_run(self, run_id: str) -> None:
+        """Move a run to the bin."""
+        ...
+
+    def restore_run(self, run_id: str) -> None:
+        """Bring a deleted run back."""
+        ...
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write metrics, params and tags of one run atomically (all or nothing)."""
+        ...
+
+    def log_metric_points(self, points: Sequence[MetricPoint]) -> None:
+        """Write already-validated points of any runs in one transaction."""
+        ...
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a run tag."""
+        ...
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of one metric, by step then timestamp."""
+        ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Run], str | None]:
+        """Return one page of matching runs and the token of the next page."""
+        ...
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Link datasets to a run."""
+        ...
+
+    def purge_deleted(self, older_than: int | None = None) -> list[tuple[str, str]]:
+        """Delete binned runs (and binned experiments) for good; return (run_id, artifact_uri)."""
+        ...

@@ -1,0 +1,46 @@
+"""Open the store a tracking URI names, once per process."""
+
+from __future__ import annotations
+
+import threading
+
+from nbtrack.errors import StoreError
+from nbtrack.store.base import Store
+from nbtrack.uris import resolve_store_location
+
+__all__ = ["open_store"]
+
+_stores: dict[tuple[str, str | None], Store] = {}
+_lock = threading.Lock()
+
+
+def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
+    """Return the (cached) store for ``tracking_uri``, creating or upgrading it as needed."""
+    key = (tracking_uri, artifact_root)
+    store = _stores.get(key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            location = resolve_store_location(tracking_uri, artifact_root)
+            if location.kind == "rest":
+                raise StoreError(
+                    f"{tracking_uri} names an nbtrack server; the REST store is not available "
+                    "in this version yet — use a folder, sqlite:/// or postgresql:// URI"
+                )
+            from nbtrack.store.sql.store import SqlStore
+
+            store = SqlStore(location.db_url, location.artifact_root)
+            _stores[key] = store
+    return store
+
+
+def forget_stores() -> None:
+    """Drop cached stores (tests and ``set_tracking_uri`` switching folders)."""
+    with _lock:
+        for store in _stores.values():
+            engine = getattr(store, "engine", None)
+            if engine is not None:
+                engine.dispose()
+        _stores.clear()

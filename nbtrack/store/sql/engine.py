@@ -1,0 +1,139 @@
+"""Opening a SQL store: the engine, SQLite's settings, and schema upgrades on open.
+
+SQLite is set up for many writers: WAL journal, ``synchronous=NORMAL`` (durable
+against a crashed process, which is what a killed kernel is), a long busy
+timeout, and write transactions that start with ``BEGIN IMMEDIATE`` so two
+writers queue on the busy timeout instead of failing with "database is
+locked" when a read transaction tries to upgrade.
+
+A store written by an older nbtrack is upgraded on open under a lock (a file
+lock beside a SQLite file, an advisory lock on PostgreSQL), so two processes
+opening a new store at once do not race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from nbtrack.errors import SchemaMismatch, StoreError
+from nbtrack.store.sql.migrations import HEAD, REVISIONS, SCRIPT_LOCATION
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+BUSY_TIMEOUT_MS = 60_000
+_PG_MIGRATION_LOCK_ID = 0x6E627472  # "nbtr"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """Return the database file of a ``sqlite:///`` URL, else None."""
+    if url.startswith("sqlite"):
+        return Path(url.split(":///", 1)[1])
+    return None
+
+
+def open_engine(url: str) -> Engine:
+    """Create the engine for ``url`` with nbtrack's settings, creating folders as needed."""
+    db_file = sqlite_path(url)
+    if db_file is None:
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA cache_size = -32000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        mode = conn.get_execution_options().get("nbtrack_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
+
+    return engine
+
+
+def current_revision(conn: Connection) -> str | None:
+    """Return the Alembic revision recorded in the database, None for an empty one."""
+    try:
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except (OperationalError, ProgrammingError):
+        conn.rollback()
+        return None
+    return row[0] if row else None
+
+
+def ensure_schema(engine: Engine, location: str) -> None:
+    """Create or upgrade the schema to ``HEAD``; refuse a schema newer than this code."""
+    with engine.connect() as conn:
+        found = current_revision(conn)
+        conn.rollback()
+    if found == HEAD:
+        return
+    if found is not None and found not in REVISIONS:
+        raise SchemaMismatch(location, found, HEAD)
+    with _migration_lock(engine):
+        with engine.connect() as conn:
+            found = current_revision(conn)
+            conn.rollback()
+        if found == HEAD:
+            return  # another process upgraded while we waited
+        if found is not None and found not in REVISIONS:
+            raise SchemaMismatch(location, found, HEAD)
+        upgrade(engine)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run Alembic's upgrade to ``revision`` on ``engine`` (no lock; callers hold one)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    with engine.connect().execution_options(nbtrack_write=True) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+        conn.commit()
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    db_file = sqlite_path(str(engine.url))
+    if db_file is not None:
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(db_file) + ".lock", timeout=120):
+                yield
+        except Timeout as exc:
+            raise StoreError(
+                f"Timed out waiting for another process to upgrade the store at {db_file}"
+            ) from exc
+        return
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK_ID})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK_ID})
+                conn.commit()
+        return
+    yield

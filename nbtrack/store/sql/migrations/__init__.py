@@ -1,0 +1,14 @@
+"""Alembic migrations of the SQL store, shipped inside the package.
+
+``REVISIONS`` lists every revision in order; the store compares the revision
+recorded in a database against it without importing Alembic, and imports
+Alembic only when an upgrade is due.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REVISIONS: tuple[str, ...] = ("0001_initial",)
+HEAD = REVISIONS[-1]
+SCRIPT_LOCATION = str(Path(__file__).parent)

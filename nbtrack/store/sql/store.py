@@ -1,0 +1,625 @@
+"""``SqlStore``: the Store protocol over SQLAlchemy (SQLite by default, PostgreSQL shared).
+
+Every write runs in one transaction (``BEGIN IMMEDIATE`` on SQLite), after all
+input has been validated, so bad input never leaves anything partial behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from nbtrack import _validation as check
+from nbtrack.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
+from nbtrack.store.sql import schema as s
+from nbtrack.store.sql.engine import ensure_schema, open_engine
+from nbtrack.store.sql.writes import write_metric_points, write_params, write_tags
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Row
+
+    from nbtrack.store.base import MetricPoint
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+_CHUNK = 500  # ids per IN (...) when loading the data of many runs
+_RUN_COLUMNS = list(s.runs.c)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _int_id(experiment_id: str | int) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"No experiment with id {experiment_id!r}") from None
+
+
+class SqlStore:
+    """A store in a SQL database, with artifacts under ``artifact_root``."""
+
+    def __init__(self, db_url: str, artifact_root: str) -> None:
+        self.location = db_url
+        self.artifact_root = artifact_root.rstrip("/")
+        self.engine = open_engine(db_url)
+        ensure_schema(self.engine, db_url)
+        self._ensure_default_experiment()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.location!r})"
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        attempts = 0
+        while True:
+            try:
+                with self.engine.connect().execution_options(nbtrack_write=True) as conn:
+                    with conn.begin():
+                        yield conn
+                return
+            except OperationalError as exc:
+                # The busy timeout already waited a minute; one more try covers a
+                # lock released just as the timeout fired.
+                attempts += 1
+                if "locked" not in str(exc) or attempts > 1:
+                    raise
+                time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+            conn.rollback()
+
+    def _ensure_default_experiment(self) -> None:
+        with self._read() as conn:
+            if conn.execute(select(s.experiments.c.experiment_id).limit(1)).first():
+                return
+        now = _now_ms()
+        with contextlib.suppress(IntegrityError), self._write() as conn:
+            conn.execute(
+                insert(s.experiments).values(
+                    experiment_id=0,
+                    name=DEFAULT_EXPERIMENT_NAME,
+                    artifact_location=f"{self.artifact_root}/0",
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                    creation_time=now,
+                    last_update_time=now,
+                )
+            )
+
+    # experiments ---------------------------------------------------------------
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id (as a string)."""
+        check.experiment_name(name)
+        tag_rows = [
+            {"key": check.validate_key(k, "tag"), "value": check.tag_value(k, v)}
+            for k, v in (tags or {}).items()
+        ]
+        now = _now_ms()
+        try:
+            with self._write() as conn:
+                exp_id = conn.execute(
+                    insert(s.experiments)
+                    .values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                    .returning(s.experiments.c.experiment_id)
+                ).scalar_one()
+                if not artifact_location:
+                    conn.execute(
+                        update(s.experiments)
+                        .where(s.experiments.c.experiment_id == exp_id)
+                        .values(artifact_location=f"{self.artifact_root}/{exp_id}")
+                    )
+                if tag_rows:
+                    conn.execute(
+                        insert(s.experiment_tags), [{**r, "experiment_id": exp_id} for r in tag_rows]
+                    )
+        except IntegrityError:
+            raise AlreadyExistsError(f"Experiment {name!r} already exists") from None
+        return str(exp_id)
+
+    def _experiments(self, conn: Connection, where: Any) -> list[Experiment]:
+        rows = conn.execute(
+            select(s.experiments).where(where).order_by(s.experiments.c.experiment_id)
+        ).all()
+        if not rows:
+            return []
+        tags: dict[int, dict[str, str]] = {}
+        ids = [r.experiment_id for r in rows]
+        for exp_id, key, value in conn.execute(
+            select(s.experiment_tags).where(s.experiment_tags.c.experiment_id.in_(ids))
+        ):
+            tags.setdefault(exp_id, {})[key] = value
+        return [
+            Experiment(
+                experiment_id=str(r.experiment_id),
+                name=r.name,
+                artifact_location=r.artifact_location,
+                lifecycle_stage=r.lifecycle_stage,
+                tags=tags.get(r.experiment_id, {}),
+                creation_time=r.creation_time,
+                last_update_time=r.last_update_time,
+            )
+            for r in rows
+        ]
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment or raise NotFoundError."""
+        with self._read() as conn:
+            found = self._experiments(conn, s.experiments.c.experiment_id == _int_id(experiment_id))
+        if not found:
+            raise NotFoundError(f"No experiment with id {experiment_id!r}")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment called ``name``, or None."""
+        with self._read() as conn:
+            found = self._experiments(conn, s.experiments.c.name == name)
+        return found[0] if found else None
+
+    def search_experiments(
+        self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000, name_like: str | None = None
+    ) -> list[Experiment]:
+        """List experiments by id, optionally those whose name matches a LIKE pattern."""
+        where = s.experiments.c.lifecycle_stage.in_(ViewType.stages(view_type))
+        if name_like:
+            where = where & s.experiments.c.name.like(name_like)
+        with self._read() as conn:
+            return self._experiments(conn, where)[:max_results]
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        exp = self.get_experiment(experiment_id)
+        if stage == LifecycleStage.DELETED and exp.experiment_id == DEFAULT_EXPERIMENT_ID:
+            raise InvalidInput("The Default experiment cannot be deleted")
+        with self._write() as conn:
+            conn.execute(
+                update(s.experiments)
+                .where(s.experiments.c.experiment_id == int(exp.experiment_id))
+                .values(lifecycle_stage=stage, last_update_time=_now_ms())
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Move an experiment to the bin (its runs stay, hidden with it)."""
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Bring a deleted experiment back."""
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment."""
+        check.experiment_name(new_name)
+        self.get_experiment(experiment_id)
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    update(s.experiments)
+                    .where(s.experiments.c.experiment_id == _int_id(experiment_id))
+                    .values(name=new_name, last_update_time=_now_ms())
+                )
+        except IntegrityError:
+            raise AlreadyExistsError(f"Experiment {new_name!r} already exists") from None
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set one experiment tag."""
+        check.validate_key(key, "tag")
+        value = check.tag_value(key, value)
+        self.get_experiment(experiment_id)
+        with self._write() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (:e, :k, :v) "
+                    "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value"
+                ),
+                {"e": _int_id(experiment_id), "k": key, "v": value},
+            )
+
+    # runs ----------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str,
+    ) -> Run:
+        """Create a RUNNING run in an active experiment."""
+        tags = [RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags]
+        exp_id = _int_id(experiment_id)
+        run_id = uuid.uuid4().hex
+        with self._write() as conn:
+            row = conn.execute(
+                select(s.experiments.c.artifact_location, s.experiments.c.lifecycle_stage).where(
+                    s.experiments.c.experiment_id == exp_id
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"No experiment with id {experiment_id!r}")
+            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidInput(
+                    f"Experiment {experiment_id} is deleted; restore it before creating runs in it"
+                )
+            artifact_uri = f"{row.artifact_location.rstrip('/')}/{run_id}/artifacts"
+            conn.execute(
+                insert(s.runs).values(
+                    run_uuid=run_id,
+                    name=run_name,
+                    experiment_id=exp_id,
+                    user_id=user_id,
+                    status=RunStatus.RUNNING,
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                    artifact_uri=artifact_uri,
+                )
+            )
+            write_tags(conn, run_id, tags)
+        info = RunInfo(
+            run_id=run_id,
+            run_name=run_name,
+            experiment_id=str(exp_id),
+            status=RunStatus.RUNNING,
+            start_time=start_time,
+            end_time=None,
+            artifact_uri=artifact_uri,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            user_id=user_id,
+        )
+        return Run(info=info, data=RunData(tags={t.key: t.value for t in tags}))
+
+    def _run_row(self, conn: Connection, run_id: str) -> Row[Any]:
+        row = conn.execute(select(s.runs).where(s.runs.c.run_uuid == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"No run with id {run_id!r}")
+        return row
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a run with its params, latest metrics, tags and inputs."""
+        with self._read() as conn:
+            row = self._run_row(conn, run_id)
+            (run,) = self._load_runs(conn, [row])
+            run.inputs = self._load_inputs(conn, run_id)
+        return run
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        """Return a run's info alone (one query; used to check a run is writable)."""
+        with self._read() as conn:
+            return _info(self._run_row(conn, run_id))
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change a run's status, end time or name; returns the new info."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidInput(f"Unknown run status {status!r}; use one of {RunStatus.ALL}")
+            values["status"] = status
+            values["end_time"] = end_time if RunStatus.is_terminated(status) else None
+        elif end_time is not None:
+            values["end_time"] = end_time
+        if run_name is not None:
+            if len(run_name) > check.MAX_RUN_NAME_LENGTH:
+                raise InvalidInput(f"Run name is longer than {check.MAX_RUN_NAME_LENGTH} characters")
+            values["name"] = run_name
+        with self._write() as conn:
+            self._run_row(conn, run_id)
+            if values:
+                conn.execute(update(s.runs).where(s.runs.c.run_uuid == run_id).values(**values))
+            if run_name is not None:
+                write_tags(conn, run_id, [RunTag("mlflow.runName", run_name)])
+            return _info(self._run_row(conn, run_id))
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        with self._write() as conn:
+            self._run_row(conn, run_id)
+            conn.execute(
+                update(s.runs)
+                .where(s.runs.c.run_uuid == run_id)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=_now_ms() if stage == LifecycleStage.DELETED else None,
+                )
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        """Move a run to the bin (``nbtrack gc`` purges it)."""
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        """Bring a deleted run back."""
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def _check_writable(self, conn: Connection, run_id: str) -> None:
+        row = conn.execute(
+            select(s.runs.c.status, s.runs.c.lifecycle_stage).where(s.runs.c.run_uuid == run_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"No run with id {run_id!r}")
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise RunNotActiveError(run_id, "deleted")
+        if RunStatus.is_terminated(row.status):
+            raise RunNotActiveError(run_id, row.status)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Validate everything, then write metrics, params and tags in one transaction."""
+        points: list[MetricPoint] = [
+            (
+                run_id,
+                check.validate_key(m.key, "metric"),
+                check.metric_value(m.key, m.value),
+                int(m.timestamp),
+                check.metric_step(m.step),
+            )
+            for m in metrics
+        ]
+        params = [
+            Param(check.validate_key(p.key, "param"), check.param_value(p.key, p.value))
+            for p in params
+        ]
+        tags = [RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags]
+        with self._write() as conn:
+            self._check_writable(conn, run_id)
+            write_params(conn, run_id, params)
+            write_tags(conn, run_id, tags)
+            write_metric_points(conn, points)
+
+    def log_metric_points(self, points: Sequence[MetricPoint]) -> None:
+        """Write already-validated points of any runs in one transaction."""
+        with self._write() as conn:
+            write_metric_points(conn, points)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a run tag; NotFoundError if the run has no such tag."""
+        with self._write() as conn:
+            self._check_writable_or_finished(conn, run_id)
+            deleted = conn.execute(
+                delete(s.tags).where(s.tags.c.run_uuid == run_id, s.tags.c.key == key)
+            ).rowcount
+        if not deleted:
+            raise NotFoundError(f"Run {run_id} has no tag {key!r}")
+
+    def _check_writable_or_finished(self, conn: Connection, run_id: str) -> None:
+        row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise RunNotActiveError(run_id, "deleted")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of one metric, by step then timestamp."""
+        nan = float("nan")
+        with self._read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT key, value, timestamp, step, is_nan FROM metrics "
+                "WHERE run_uuid = {p} AND key = {p} ORDER BY step, timestamp, id".format(
+                    p="?" if conn.dialect.paramstyle == "qmark" else "%s"
+                ),
+                (run_id, key),
+            ).fetchall()
+            if not rows:
+                self._run_row(conn, run_id)
+        return [Metric(k, nan if isnan else v, ts, st) for k, v, ts, st, isnan in rows]
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Link datasets to a run, creating each (experiment, name, digest) once."""
+        with self._write() as conn:
+            self._check_writable(conn, run_id)
+            exp_id = conn.execute(
+                select(s.runs.c.experiment_id).where(s.runs.c.run_uuid == run_id)
+            ).scalar_one()
+            for item in datasets:
+                ds = item.dataset
+                found = conn.execute(
+                    select(s.datasets.c.dataset_uuid).where(
+                        s.datasets.c.experiment_id == exp_id,
+                        s.datasets.c.name == ds.name,
+                        s.datasets.c.digest == ds.digest,
+                    )
+                ).scalar()
+                if found is None:
+                    found = uuid.uuid4().hex
+                    conn.execute(
+                        insert(s.datasets).values(
+                            dataset_uuid=found,
+                            experiment_id=exp_id,
+                            name=ds.name,
+                            digest=ds.digest,
+                            source_type=ds.source_type,
+                            source=ds.source,
+                            schema=ds.schema,
+                            profile=ds.profile,
+                        )
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO run_inputs (run_uuid, dataset_uuid, tags) VALUES (:r, :d, :t) "
+                        "ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET tags = excluded.tags"
+                    ),
+                    {"r": run_id, "d": found, "t": json.dumps(item.tags)},
+                )
+
+    def _load_inputs(self, conn: Connection, run_id: str) -> RunInputs:
+        rows = conn.execute(
+            select(s.datasets, s.run_inputs.c.tags)
+            .join(s.run_inputs, s.run_inputs.c.dataset_uuid == s.datasets.c.dataset_uuid)
+            .where(s.run_inputs.c.run_uuid == run_id)
+            .order_by(s.datasets.c.name)
+        ).all()
+        return RunInputs(
+            [
+                DatasetInput(
+                    Dataset(r.name, r.digest, r.source_type, r.source, r.schema, r.profile),
+                    json.loads(r.tags),
+                )
+                for r in rows
+            ]
+        )
+
+    # search --------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Run], str | None]:
+        """Return one page of matching runs (filtered and ordered in SQL) and the next token."""
+        from nbtrack.store.sql.search import build_search_query
+
+        if not isinstance(max_results, int) or max_results < 1:
+            raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+        offset = _decode_page_token(page_token)
+        ids = [_int_id(e) for e in experiment_ids]
+        query = build_search_query(
+            ids,
+            filter_string or "",
+            ViewType.stages(run_view_type),
+            list(order_by or []),
+            offset,
+            max_results + 1,
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            more = len(rows) > max_results
+            runs = self._load_runs(conn, rows[:max_results])
+        token = _encode_page_token(offset + max_results) if more else None
+        return runs, token
+
+    def _load_runs(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+        runs = [Run(info=_info(r), data=RunData()) for r in rows]
+        by_id = {run.info.run_id: run.data for run in runs}
+        ids = list(by_id)
+        nan = float("nan")
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for run_id, key, value in conn.execute(_PARAMS_OF, {"ids": chunk}):
+                by_id[run_id].params[key] = value
+            for run_id, key, value in conn.execute(_TAGS_OF, {"ids": chunk}):
+                by_id[run_id].tags[key] = value
+            for run_id, key, value, isnan in conn.execute(_METRICS_OF, {"ids": chunk}):
+                by_id[run_id].metrics[key] = nan if isnan else value
+        return runs
+
+    # garbage collection --------------------------------------------------------
+
+    def purge_deleted(self, older_than: int | None = None) -> list[tuple[str, str]]:
+        """Delete binned runs and experiments for good; return the purged (run_id, artifact_uri).
+
+        ``older_than`` (ms since the epoch) keeps runs deleted after that moment.
+        """
+        deleted_exps = select(s.experiments.c.experiment_id).where(
+            s.experiments.c.lifecycle_stage == LifecycleStage.DELETED
+        )
+        run_deleted = s.runs.c.lifecycle_stage == LifecycleStage.DELETED
+        if older_than is not None:
+            run_deleted = run_deleted & (s.runs.c.deleted_time <= older_than)
+        where = run_deleted | s.runs.c.experiment_id.in_(deleted_exps)
+        with self._write() as conn:
+            victims = conn.execute(select(s.runs.c.run_uuid, s.runs.c.artifact_uri).where(where)).all()
+            ids = [v[0] for v in victims]
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                for table in (s.metrics, s.latest_metrics, s.params, s.tags, s.run_inputs):
+                    conn.execute(delete(table).where(table.c.run_uuid.in_(chunk)))
+                conn.execute(delete(s.runs).where(s.runs.c.run_uuid.in_(chunk)))
+            exp_ids = [e for (e,) in conn.execute(deleted_exps)]
+            if exp_ids:
+                conn.execute(delete(s.run_inputs).where(s.run_inputs.c.dataset_uuid.in_(
+                    select(s.datasets.c.dataset_uuid).where(s.datasets.c.experiment_id.in_(exp_ids))
+                )))
+                for table in (s.datasets, s.experiment_tags, s.experiments):
+                    conn.execute(delete(table).where(table.c.experiment_id.in_(exp_ids)))
+        return [(r, a) for r, a in victims]
+
+    def count_runs(self) -> int:
+        """Return how many runs the store holds (all stages)."""
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(s.runs)).scalar_one()
+
+
+_PARAMS_OF = text("SELECT run_uuid, key, value FROM params WHERE run_uuid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+_TAGS_OF = text("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+_METRICS_OF = text(
+    "SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _info(row: Row[Any]) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_uuid,
+        run_name=row.name,
+        experiment_id=str(row.experiment_id),
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        artifact_uri=row.artifact_uri,
+        lifecycle_stage=row.lifecycle_stage,
+        user_id=row.user_id,
+    )
+
+
+def _encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput(f"Invalid page_token {token!r}") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidInput(f"Invalid page_token {token!r}")
+    return offset
