@@ -104,7 +104,6 @@ def experiment_name(name: object) -> str:
         raise InvalidInput(f"Experiment name must be a non-empty string, got {name!r}")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidInput(
-            f"Experiment name is {len(name)} characters; the limit is "
-            f"{MAX_EXPERIMENT_NAME_LENGTH}"
+            f"Experiment name is {len(name)} characters; the limit is {MAX_EXPERIMENT_NAME_LENGTH}"
         )
     return name

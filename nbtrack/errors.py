@@ -82,9 +82,7 @@ class ValueTooLong(InvalidInput):
 
     def __init__(self, kind: str, key: str, length: int, limit: int) -> None:
         self.key, self.length, self.limit = key, length, limit
-        super().__init__(
-            f"{kind} {key!r} has a value of {length} characters; the limit is {limit}"
-        )
+        super().__init__(f"{kind} {key!r} has a value of {length} characters; the limit is {limit}")
 
 
 class ParamConflict(InvalidInput):

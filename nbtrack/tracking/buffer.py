@@ -90,7 +90,7 @@ class MetricBuffer:
             self._wake.clear()
             try:
                 self.flush()
-            except Exception as exc:  # noqa: BLE001 - the flusher must survive to retry
+            except Exception as exc:  # the flusher must survive any error to retry later
                 warnings.warn(
                     f"nbtrack could not write buffered metrics yet ({exc}); will retry",
                     NbtrackWarning,
@@ -107,7 +107,7 @@ class MetricBuffer:
             batch = [points.popleft() for _ in range(n)]
             try:
                 self.store.log_metric_points(batch)
-            except Exception as exc:
+            except Exception as exc:  # put the points back whatever failed, then re-raise
                 if _is_integrity_error(exc):
                     self._write_per_run(batch)
                     return
@@ -121,7 +121,7 @@ class MetricBuffer:
         for run_id, run_points in by_run.items():
             try:
                 self.store.log_metric_points(run_points)
-            except Exception as exc:
+            except Exception as exc:  # as in flush(): never drop points on a transient error
                 if not _is_integrity_error(exc):
                     self._points.extendleft(reversed(run_points))
                     raise
@@ -162,7 +162,7 @@ def _flush_at_exit() -> None:
     for buf in list(_buffers.values()):
         try:
             buf.flush()
-        except Exception as exc:  # noqa: BLE001 - report every store, not just the first
+        except Exception as exc:  # at exit, report each store's loss rather than stop
             warnings.warn(f"nbtrack lost buffered metrics at exit: {exc}", NbtrackWarning, 1)
 
 

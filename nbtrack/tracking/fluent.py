@@ -8,6 +8,7 @@ stamps and queues a tuple, and returns in a few microseconds.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -92,7 +93,9 @@ class ActiveRun(Run):
 # experiments -------------------------------------------------------------------
 
 
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
     """Make an experiment active for new runs, creating it (by name) if needed."""
     global _active_experiment_id
     client = _client()
@@ -105,10 +108,9 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
         if exp is None:
             from nbtrack.errors import AlreadyExistsError
 
-            try:
+            # Another process may create it between our lookup and insert.
+            with contextlib.suppress(AlreadyExistsError):
                 client.create_experiment(experiment_name)  # type: ignore[arg-type]
-            except AlreadyExistsError:
-                pass  # created by another process meanwhile
             exp = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
             assert exp is not None
     if exp.lifecycle_stage != "active":
@@ -182,7 +184,12 @@ def start_run(
             "start a nested run with start_run(nested=True)"
         )
     client = _client()
-    if run_id is None and not stack and not _env_run_attached and os.environ.get(env.NBTRACK_RUN_ID):
+    if (
+        run_id is None
+        and not stack
+        and not _env_run_attached
+        and os.environ.get(env.NBTRACK_RUN_ID)
+    ):
         run_id = os.environ[env.NBTRACK_RUN_ID]
         _env_run_attached = True
     user_tags = {k: check.tag_value(k, v) for k, v in (tags or {}).items()}
@@ -287,7 +294,13 @@ def log_metric(
     elif step.__class__ is not int:
         step = check.metric_step(step)
     run._buffer.add(
-        (run._run_id, key, value, int(time.time() * 1000) if timestamp is None else int(timestamp), step)
+        (
+            run._run_id,
+            key,
+            value,
+            int(time.time() * 1000) if timestamp is None else int(timestamp),
+            step,
+        )
     )
     if synchronous:
         run._buffer.flush()
@@ -430,7 +443,11 @@ def search_runs(
     search_all_experiments: bool = False,
     experiment_names: Sequence[str] | None = None,
 ) -> pd.DataFrame | list[Run]:
-    """Search runs; a DataFrame (``run_id``, ``metrics.<k>``, ``params.<k>``, ``tags.<k>``…) or a list."""
+    """Search runs of the given experiments (default: the active one).
+
+    Returns a DataFrame with ``run_id``, ``metrics.<k>``, ``params.<k>``,
+    ``tags.<k>``… columns, or a list of Run with ``output_format="list"``.
+    """
     client = _client()
     ids = [str(i) for i in experiment_ids or []]
     for name in experiment_names or []:
@@ -473,7 +490,7 @@ def _end_runs_at_exit() -> None:
     while _stack():
         try:
             end_run(RunStatus.FAILED if failed else RunStatus.FINISHED)
-        except Exception:  # noqa: BLE001 - at exit, do what can be done for each run
+        except Exception:  # at exit, end what can be ended; a broken store must not hang us
             _stack().pop()
 
 

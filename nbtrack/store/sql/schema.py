@@ -169,3 +169,22 @@ metrics = SqlMetric.__table__
 latest_metrics = SqlLatestMetric.__table__
 datasets = SqlDataset.__table__
 run_inputs = SqlRunInput.__table__
+
+
+class SqlCellExecution(SqlBase):
+    """One cell execution of a kernel session: the log that run lineage points into."""
+
+    __tablename__ = "cell_executions"
+    __table_args__ = (Index(None, "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    cell_id: Mapped[str | None] = mapped_column(String(128))
+    execution_count: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    start_time: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration_ms: Mapped[float | None] = mapped_column(_Double)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+
+
+cell_executions = SqlCellExecution.__table__

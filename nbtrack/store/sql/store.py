@@ -78,9 +78,11 @@ class SqlStore:
         attempts = 0
         while True:
             try:
-                with self.engine.connect().execution_options(nbtrack_write=True) as conn:
-                    with conn.begin():
-                        yield conn
+                with (
+                    self.engine.connect().execution_options(nbtrack_write=True) as conn,
+                    conn.begin(),
+                ):
+                    yield conn
                 return
             except OperationalError as exc:
                 # The busy timeout already waited a minute; one more try covers a
@@ -146,7 +148,8 @@ class SqlStore:
                     )
                 if tag_rows:
                     conn.execute(
-                        insert(s.experiment_tags), [{**r, "experiment_id": exp_id} for r in tag_rows]
+                        insert(s.experiment_tags),
+                        [{**r, "experiment_id": exp_id} for r in tag_rows],
                     )
         except IntegrityError:
             raise AlreadyExistsError(f"Experiment {name!r} already exists") from None
@@ -259,7 +262,9 @@ class SqlStore:
         run_name: str,
     ) -> Run:
         """Create a RUNNING run in an active experiment."""
-        tags = [RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags]
+        tags = [
+            RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags
+        ]
         exp_id = _int_id(experiment_id)
         run_id = uuid.uuid4().hex
         with self._write() as conn:
@@ -339,7 +344,9 @@ class SqlStore:
             values["end_time"] = end_time
         if run_name is not None:
             if len(run_name) > check.MAX_RUN_NAME_LENGTH:
-                raise InvalidInput(f"Run name is longer than {check.MAX_RUN_NAME_LENGTH} characters")
+                raise InvalidInput(
+                    f"Run name is longer than {check.MAX_RUN_NAME_LENGTH} characters"
+                )
             values["name"] = run_name
         with self._write() as conn:
             self._run_row(conn, run_id)
@@ -402,7 +409,9 @@ class SqlStore:
             Param(check.validate_key(p.key, "param"), check.param_value(p.key, p.value))
             for p in params
         ]
-        tags = [RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags]
+        tags = [
+            RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags
+        ]
         with self._write() as conn:
             self._check_writable(conn, run_id)
             write_params(conn, run_id, params)
@@ -562,7 +571,9 @@ class SqlStore:
             run_deleted = run_deleted & (s.runs.c.deleted_time <= older_than)
         where = run_deleted | s.runs.c.experiment_id.in_(deleted_exps)
         with self._write() as conn:
-            victims = conn.execute(select(s.runs.c.run_uuid, s.runs.c.artifact_uri).where(where)).all()
+            victims = conn.execute(
+                select(s.runs.c.run_uuid, s.runs.c.artifact_uri).where(where)
+            ).all()
             ids = [v[0] for v in victims]
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
@@ -571,9 +582,15 @@ class SqlStore:
                 conn.execute(delete(s.runs).where(s.runs.c.run_uuid.in_(chunk)))
             exp_ids = [e for (e,) in conn.execute(deleted_exps)]
             if exp_ids:
-                conn.execute(delete(s.run_inputs).where(s.run_inputs.c.dataset_uuid.in_(
-                    select(s.datasets.c.dataset_uuid).where(s.datasets.c.experiment_id.in_(exp_ids))
-                )))
+                conn.execute(
+                    delete(s.run_inputs).where(
+                        s.run_inputs.c.dataset_uuid.in_(
+                            select(s.datasets.c.dataset_uuid).where(
+                                s.datasets.c.experiment_id.in_(exp_ids)
+                            )
+                        )
+                    )
+                )
                 for table in (s.datasets, s.experiment_tags, s.experiments):
                     conn.execute(delete(table).where(table.c.experiment_id.in_(exp_ids)))
         return [(r, a) for r, a in victims]

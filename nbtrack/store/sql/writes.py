@@ -64,7 +64,9 @@ def write_params(conn: Connection, run_id: str, params: Sequence[Param]) -> None
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
             raise ParamConflict(run_id, key, existing[key], value)
-    new = [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing]
+    new = [
+        {"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+    ]
     if new:
         conn.execute(
             text("INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value)"), new

@@ -74,7 +74,10 @@ def upgrade() -> None:
             sa.Column("key", sa.String(250), nullable=False),
             sa.Column("value", sa.Text(), nullable=False),
             sa.ForeignKeyConstraint(
-                ["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE", name=f"fk_{table}_run_uuid_runs"
+                ["run_uuid"],
+                ["runs.run_uuid"],
+                ondelete="CASCADE",
+                name=f"fk_{table}_run_uuid_runs",
             ),
             sa.PrimaryKeyConstraint("run_uuid", "key", name=f"pk_{table}"),
         )

@@ -1,0 +1,532 @@
+"""A run's artifact folder: copy files in, list them, copy them out.
+
+Artifacts live under one root URI per run (its ``artifact_uri``). Local roots
+(plain paths and ``file://``) are handled with ``os`` directly: that keeps the
+default store free of the fsspec import (~90 ms) and lets writes be atomic
+(temp name + ``os.replace``) and symlink-safe. Any other URL (``memory://``,
+``s3://``, ``gs://``…) goes through fsspec, imported on first use.
+
+Every artifact path a user gives is checked by :func:`validate_artifact_path`
+before it touches a filesystem, so ``..``, absolute paths, backslashes, empty
+names and control characters never reach one.
+
+Symbolic links (local filesystems only; object stores have none):
+
+- a path whose resolved target leaves the run's folder is refused with
+  :class:`~nbtrack.errors.InvalidInput`, for writing and for reading;
+- when a folder is walked implicitly (listing, folder download), links leaving
+  the folder are omitted from listings and skipped with an
+  :class:`~nbtrack.errors.NbtrackWarning` in downloads, so one planted link does
+  not make a whole run unreadable;
+- ``log_artifacts`` copies the content of links that stay inside the source
+  folder (as MLflow does) and refuses, before writing anything, a source folder
+  holding a link that leaves it or loops back to a parent: copying files from
+  elsewhere on disk into a run should be the user's explicit act. Dangling
+  links and special files (sockets, FIFOs) have no content and are skipped
+  with a warning.
+
+The checks resolve links at call time; a link swapped in between the check and
+the write is not defended against (whoever can do that already owns the folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import warnings
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from nbtrack.entities import FileInfo
+from nbtrack.errors import InvalidInput, NbtrackWarning, NotFoundError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["ArtifactRepository", "validate_artifact_path"]
+
+_TMP_PREFIX = ".nbtrack-tmp-"
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_LOCAL_SCHEMES = ("file", "local")
+
+
+def validate_artifact_path(
+    path: str | os.PathLike[str] | None, *, allow_root: bool = True, what: str = "Artifact path"
+) -> str:
+    """Return ``path`` normalised to ``a/b/c`` form, or refuse it.
+
+    Parameters
+    ----------
+    path:
+        A path relative to a run's artifact folder, folders separated by ``/``.
+        ``None``, ``""`` and ``"."`` mean the folder itself when ``allow_root``.
+    allow_root:
+        False when the path must name a file (``write_bytes``…); a trailing
+        ``/`` is then refused too.
+    what:
+        How the message names the value (``"Artifact file"``…).
+
+    Returns
+    -------
+    str
+        The path without ``.`` components or trailing ``/``; ``""`` for the root.
+
+    Raises
+    ------
+    InvalidInput
+        For absolute paths, URLs, drive letters, ``..`` components, empty names
+        (``a//b``), backslashes, NUL and other control characters.
+    """
+    if path is None:
+        if allow_root:
+            return ""
+        raise InvalidInput(f"{what} must be given")
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise InvalidInput(f"{what} must be a string, not {type(path).__name__}")
+
+    def refuse(reason: str) -> InvalidInput:
+        return InvalidInput(f"{what} {path!r} is refused: {reason}")
+
+    if "\x00" in path:
+        raise refuse("it contains a NUL character")
+    if any(ord(c) < 32 or c == "\x7f" for c in path):
+        raise refuse("it contains a control character")
+    if "\\" in path:
+        raise refuse("backslashes are not allowed; separate folders with '/'")
+    if path.startswith("/") or _DRIVE_RE.match(path) or "://" in path:
+        raise refuse("it must be relative to the run's artifact folder, not absolute")
+    trimmed = path[:-1] if allow_root and path.endswith("/") else path
+    parts = trimmed.split("/") if trimmed else []
+    if "" in parts:
+        raise refuse("it contains an empty name (a trailing '/' or '//')")
+    if ".." in parts:
+        raise refuse("'..' components are not allowed")
+    parts = [p for p in parts if p != "."]
+    if not parts and not allow_root:
+        raise refuse("it names no file")
+    return "/".join(parts)
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _local_root(uri: str) -> str | None:
+    """Return the absolute folder of a local root URI, or None for other URLs."""
+    if "://" not in uri:
+        return os.path.abspath(os.path.expanduser(uri))
+    parsed = urlparse(uri)
+    if parsed.scheme.lower() in _LOCAL_SCHEMES and parsed.netloc in ("", "localhost"):
+        return os.path.abspath(unquote(parsed.path))
+    return None
+
+
+def _atomic_local_write(dst: str, fill: Callable[[str], Any]) -> None:
+    """Run ``fill(tmp_path)`` then rename the result onto ``dst``.
+
+    The temp file sits beside ``dst`` so the rename stays on one filesystem and
+    a crash leaves at most a ``.nbtrack-tmp-*`` file, never a half ``dst``.
+    """
+    tmp = os.path.join(os.path.dirname(dst), f"{_TMP_PREFIX}{uuid.uuid4().hex[:12]}")
+    try:
+        fill(tmp)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "xb") as f:  # not mkstemp: its 0o600 would ignore the umask
+        f.write(data)
+
+
+def _makedirs(path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InvalidInput(
+            f"Cannot create folder {path}: a file of that name is in the way"
+        ) from exc
+
+
+def _walk_local(
+    top: str, boundary: str, *, strict: bool, skip_tmp: bool
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """List a local tree as ``(dirs, [(real_file_path, rel_path)])``, both sorted.
+
+    Links are followed only while they stay inside ``boundary``; one leaving it,
+    or looping to a parent, raises :class:`InvalidInput` if ``strict`` else is
+    skipped with a warning.
+    """
+    dirs: list[str] = []
+    files: list[tuple[str, str]] = []
+
+    def skip(message: str) -> None:
+        warnings.warn(f"{message}; skipped", NbtrackWarning, stacklevel=5)
+
+    def visit(folder: str, rel: str, ancestors: frozenset[str]) -> None:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            if skip_tmp and entry.name.startswith(_TMP_PREFIX):
+                continue
+            child = _join(rel, entry.name)
+            real = entry.path
+            if entry.is_symlink():
+                real = os.path.realpath(entry.path)
+                if not os.path.exists(real):
+                    skip(f"Symbolic link {entry.path} points to nothing")
+                    continue
+                problem = ""
+                if not _within(real, boundary):
+                    problem = f"points to {real}, outside {boundary}"
+                elif real in ancestors:
+                    problem = "loops back to one of its parent folders"
+                if problem:
+                    if strict:
+                        raise InvalidInput(
+                            f"Symbolic link {entry.path} {problem}; nbtrack does not follow it. "
+                            "Copy the file into the folder or remove the link, then log again"
+                        )
+                    skip(f"Symbolic link {entry.path} {problem}")
+                    continue
+            if os.path.isdir(real):
+                dirs.append(child)
+                visit(real, child, ancestors | {real})
+            elif os.path.isfile(real):
+                files.append((real, child))
+            else:
+                skip(f"{entry.path} is not a regular file (socket, FIFO or device)")
+
+    visit(top, "", frozenset({top}))
+    return dirs, files
+
+
+class ArtifactRepository:
+    """The artifact folder of one run, on a local disk or any fsspec filesystem.
+
+    Parameters
+    ----------
+    root_uri:
+        The run's ``artifact_uri``: a path, ``file:///abs/path``, or an fsspec
+        URL such as ``memory://…`` or ``s3://bucket/prefix``.
+
+    Notes
+    -----
+    Paths given to and returned by every method are relative to the root and
+    use ``/``. See the module docstring for the symlink policy.
+    """
+
+    def __init__(self, root_uri: str | os.PathLike[str]) -> None:
+        self.root_uri = os.fspath(root_uri)
+        self._local = _local_root(self.root_uri)
+        self._fs: Any = None
+        self._base = ""
+        if self._local is None:
+            import fsspec.core
+
+            self._fs, base = fsspec.core.url_to_fs(self.root_uri)
+            self._base = base.rstrip("/") or base
+
+    def __repr__(self) -> str:
+        return f"ArtifactRepository({self.root_uri!r})"
+
+    @property
+    def is_local(self) -> bool:
+        """True when the root is a folder on this machine's filesystem."""
+        return self._local is not None
+
+    # -- path resolution ---------------------------------------------------------------
+
+    def _local_path(self, rel: str) -> str:
+        """Return the resolved local path of ``rel``, refusing one outside the root."""
+        assert self._local is not None
+        root = os.path.realpath(self._local)
+        real = os.path.realpath(os.path.join(root, *rel.split("/"))) if rel else root
+        if not _within(real, root):
+            raise InvalidInput(
+                f"Artifact path {rel!r} resolves to {real}, outside the run's artifact folder "
+                f"{root}: a symbolic link in the folder points out of it"
+            )
+        return real
+
+    def _remote_path(self, rel: str) -> str:
+        return _join(self._base, rel) if self._base != "/" else "/" + rel
+
+    # -- writing -----------------------------------------------------------------------
+
+    def log_artifact(
+        self, local_file: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy one local file to ``<root>/<artifact_path>/<basename>``.
+
+        Raises
+        ------
+        NotFoundError
+            ``local_file`` does not exist.
+        InvalidInput
+            ``local_file`` is a folder, or ``artifact_path`` is refused.
+        """
+        src = os.fspath(local_file)
+        if not os.path.exists(src):
+            raise NotFoundError(f"Local file {src!r} does not exist")
+        if os.path.isdir(src):
+            raise InvalidInput(f"{src!r} is a folder; use log_artifacts to log a folder")
+        rel = _join(validate_artifact_path(artifact_path), os.path.basename(src))
+        self._put_files([(src, rel)], [])
+
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy a local folder's tree under ``<root>/<artifact_path>/``, keeping its layout.
+
+        Paths and links are all checked before the first file is copied, so a
+        refused tree leaves the run untouched.
+
+        Raises
+        ------
+        NotFoundError
+            ``local_dir`` does not exist.
+        InvalidInput
+            ``local_dir`` is not a folder, ``artifact_path`` is refused, or the
+            folder holds a symbolic link leaving it or looping to a parent.
+        """
+        src = os.fspath(local_dir)
+        if not os.path.exists(src):
+            raise NotFoundError(f"Local folder {src!r} does not exist")
+        if not os.path.isdir(src):
+            raise InvalidInput(f"{src!r} is not a folder; use log_artifact to log one file")
+        prefix = validate_artifact_path(artifact_path)
+        top = os.path.realpath(src)
+        dirs, files = _walk_local(top, top, strict=True, skip_tmp=False)
+        self._put_files(
+            [(path, _join(prefix, rel)) for path, rel in files],
+            [_join(prefix, rel) for rel in dirs] + [prefix],
+        )
+
+    def write_bytes(self, artifact_file: str, data: bytes) -> None:
+        """Write ``data`` as ``<root>/<artifact_file>``, replacing any previous content."""
+        rel = validate_artifact_path(artifact_file, allow_root=False, what="Artifact file")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidInput(
+                f"write_bytes needs bytes for {artifact_file!r}, not {type(data).__name__}"
+            )
+        if self._local is None:
+            path = self._remote_path(rel)
+            self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self._fs.pipe_file(path, bytes(data))
+            return
+        dst = self._checked_local_dst(rel)
+        _makedirs(os.path.dirname(dst))
+        _atomic_local_write(dst, lambda tmp: _write_file(tmp, bytes(data)))
+
+    def write_text(self, artifact_file: str, text: str, encoding: str = "utf-8") -> None:
+        """Write ``text`` as ``<root>/<artifact_file>`` (UTF-8 unless told otherwise)."""
+        self.write_bytes(artifact_file, text.encode(encoding))
+
+    def _checked_local_dst(self, rel: str) -> str:
+        dst = self._local_path(rel)
+        if os.path.isdir(dst):
+            raise InvalidInput(f"Artifact {rel!r} is a folder; it cannot be overwritten by a file")
+        return dst
+
+    def _put_files(self, files: list[tuple[str, str]], dirs: list[str]) -> None:
+        """Copy ``(local_src, rel)`` pairs and create ``dirs``, checking all first."""
+        if self._local is None:
+            for rel in sorted(set(dirs)):
+                self._fs.makedirs(self._remote_path(rel), exist_ok=True)
+            for src, rel in files:
+                path = self._remote_path(rel)
+                self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+                self._fs.put_file(src, path)
+            return
+        planned = [(src, self._checked_local_dst(rel)) for src, rel in files]
+        folders = [self._local_path(rel) for rel in dirs]
+        for folder in sorted(set(folders)):
+            _makedirs(folder)
+        for src, dst in planned:
+            _makedirs(os.path.dirname(dst))
+            _atomic_local_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
+
+    # -- reading -----------------------------------------------------------------------
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """List the direct children of ``path`` (the root by default), sorted by path.
+
+        Returns
+        -------
+        list[FileInfo]
+            Paths relative to the root; folders have ``is_dir=True`` and
+            ``file_size=None``. Empty when ``path`` is missing or is a file, as
+            in MLflow.
+        """
+        rel = validate_artifact_path(path)
+        infos: list[FileInfo] = []
+        if self._local is None:
+            base = self._remote_path(rel)
+            if not self._fs.isdir(base):
+                return []
+            for entry in self._fs.ls(base, detail=True):
+                name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+                if entry["name"].rstrip("/") == base or name.startswith(_TMP_PREFIX):
+                    continue
+                if name in (".", "..") or "\\" in name:  # keys an object store allows
+                    continue
+                is_dir = entry.get("type") == "directory"
+                size = None if is_dir else int(entry.get("size") or 0)
+                infos.append(FileInfo(_join(rel, name), is_dir, size))
+            return sorted(infos, key=lambda i: i.path)
+        root = os.path.realpath(self._local)
+        folder = self._local_path(rel)
+        if not os.path.isdir(folder):
+            return []
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.startswith(_TMP_PREFIX):
+                    continue
+                if entry.is_symlink() and not _within(os.path.realpath(entry.path), root):
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                    size = None if is_dir else entry.stat().st_size
+                except FileNotFoundError:  # dangling link
+                    continue
+                infos.append(FileInfo(_join(rel, entry.name), is_dir, size))
+        return sorted(infos, key=lambda i: i.path)
+
+    def read_bytes(self, artifact_file: str) -> bytes:
+        """Return the content of one artifact file.
+
+        Raises
+        ------
+        NotFoundError
+            No file of that name.
+        """
+        rel = validate_artifact_path(artifact_file, allow_root=False, what="Artifact file")
+        if self._local is None:
+            path = self._remote_path(rel)
+            if not self._fs.isfile(path):
+                raise NotFoundError(f"Artifact file {rel!r} not found under {self.root_uri}")
+            return bytes(self._fs.cat_file(path))
+        real = self._local_path(rel)
+        if not os.path.isfile(real):
+            raise NotFoundError(f"Artifact file {rel!r} not found under {self.root_uri}")
+        with open(real, "rb") as f:
+            return f.read()
+
+    def read_text(self, artifact_file: str, encoding: str = "utf-8") -> str:
+        """Return the content of one artifact file decoded as text."""
+        return self.read_bytes(artifact_file).decode(encoding)
+
+    def download_artifacts(
+        self, artifact_path: str | None = None, dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Copy an artifact file or folder to the local disk.
+
+        Parameters
+        ----------
+        artifact_path:
+            File or folder relative to the root; None or ``""`` for everything.
+        dst_path:
+            Local folder to copy into (created if missing); a new temporary
+            folder by default.
+
+        Returns
+        -------
+        str
+            ``<dst_path>/<artifact_path>``, the local copy, as MLflow returns it.
+
+        Raises
+        ------
+        NotFoundError
+            ``artifact_path`` names nothing.
+        """
+        rel = validate_artifact_path(artifact_path)
+        if dst_path is None:
+            dst = tempfile.mkdtemp(prefix="nbtrack-artifacts-")
+        else:
+            dst = os.path.abspath(os.fspath(dst_path))
+            if os.path.exists(dst) and not os.path.isdir(dst):
+                raise InvalidInput(f"Download destination {dst!r} is a file, not a folder")
+            os.makedirs(dst, exist_ok=True)
+        out = os.path.join(dst, *rel.split("/")) if rel else dst
+        if self._local is None:
+            self._download_remote(rel, out)
+        else:
+            self._download_local(rel, out)
+        return out
+
+    def _missing(self, rel: str) -> NotFoundError:
+        return NotFoundError(f"Artifact {rel!r} not found under {self.root_uri}")
+
+    def _download_local(self, rel: str, out: str) -> None:
+        src = self._local_path(rel)
+        if os.path.isfile(src):
+            _makedirs(os.path.dirname(out))
+            _atomic_local_write(out, lambda tmp: shutil.copy2(src, tmp))
+            return
+        if not os.path.isdir(src):
+            if rel:
+                raise self._missing(rel)
+            return  # a run without artifacts downloads as an empty folder
+        assert self._local is not None
+        root = os.path.realpath(self._local)
+        dirs, files = _walk_local(src, root, strict=False, skip_tmp=True)
+        for sub in ["", *dirs]:
+            _makedirs(os.path.join(out, *sub.split("/")) if sub else out)
+        for path, sub in files:
+            dst = os.path.join(out, *sub.split("/"))
+            _atomic_local_write(dst, lambda tmp, path=path: shutil.copy2(path, tmp))
+
+    def _download_remote(self, rel: str, out: str) -> None:
+        fs, src = self._fs, self._remote_path(rel)
+        if fs.isfile(src):
+            _makedirs(os.path.dirname(out))
+            _atomic_local_write(out, lambda tmp: fs.get_file(src, tmp))
+            return
+        if not fs.isdir(src):
+            if rel:
+                raise self._missing(rel)
+            return
+        os.makedirs(out, exist_ok=True)
+        for name, info in sorted(fs.find(src, withdirs=True, detail=True).items()):
+            sub = name[len(src) :].strip("/")
+            if not sub or sub.rsplit("/", 1)[-1].startswith(_TMP_PREFIX):
+                continue
+            try:  # object stores allow keys such as "../x"; they must not escape `out`
+                sub = validate_artifact_path(sub)
+            except InvalidInput as exc:
+                warnings.warn(f"{exc}; skipped", NbtrackWarning, stacklevel=3)
+                continue
+            dst = os.path.join(out, *sub.split("/"))
+            if info.get("type") == "directory":
+                _makedirs(dst)
+            else:
+                _makedirs(os.path.dirname(dst))
+                _atomic_local_write(dst, lambda tmp, name=name: fs.get_file(name, tmp))
+
+    # -- deleting ----------------------------------------------------------------------
+
+    def delete_all(self) -> None:
+        """Remove the run's whole artifact folder; a missing folder is not an error.
+
+        A root that is itself a symbolic link is unlinked, never followed.
+        """
+        if self._local is None:
+            if self._fs.exists(self._base):
+                self._fs.rm(self._base, recursive=True)
+            return
+        if os.path.islink(self._local):
+            os.unlink(self._local)
+        elif os.path.isdir(self._local):
+            shutil.rmtree(self._local)

@@ -1,0 +1,292 @@
+"""Compile a run search (filter, stages, order_by, paging) into ONE SQLAlchemy Core query.
+
+Search is the store's hot read path: the run table, the sidebar and
+``search_runs`` all page through it, so filtering, sorting and paging happen in
+the database, never in Python loops. Each comparison becomes a correlated
+``EXISTS`` probe on a ``(run_uuid, key)`` primary key, which lets ``AND``,
+``OR`` and parentheses compose freely; each sort key becomes one
+``LEFT OUTER JOIN`` on that same primary key. Every user-supplied text reaches
+the database as a bound parameter.
+
+Semantics shared by SQLite and PostgreSQL:
+
+- a comparison on a metric, param or tag needs the key to be present, so
+  ``params.x != 'a'`` skips runs without ``x`` (as MLflow does); a NaN metric
+  satisfies no numeric comparison;
+- ``LIKE`` is case-sensitive and ``ILIKE`` is not (ASCII only on SQLite, whose
+  ``lower()`` ignores other letters); a backslash escapes ``%``, ``_`` and
+  itself. SQLite runs ``LIKE`` as ``GLOB``, its case-sensitive matcher;
+- sorting puts missing values last in both directions, NaN metrics just before
+  them; ties break on ``start_time DESC`` then ``run_id`` so paging is stable.
+  Strings sort by the database's collation (byte order on SQLite).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    false,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from nbtrack.errors import InvalidInput
+from nbtrack.store.search_filter import (
+    ATTRIBUTES,
+    DATASETS,
+    METRICS,
+    PARAMS,
+    And,
+    Comparison,
+    Node,
+    OrderBy,
+    parse_filter,
+    parse_order_by,
+)
+from nbtrack.store.sql import schema
+
+__all__ = ["build_search_query", "filter_clause", "order_clauses"]
+
+_runs = schema.runs
+_RUN_COLUMNS = {
+    "run_id": _runs.c.run_uuid,
+    "run_name": _runs.c.name,
+    "status": _runs.c.status,
+    "artifact_uri": _runs.c.artifact_uri,
+    "user_id": _runs.c.user_id,
+    "start_time": _runs.c.start_time,
+    "end_time": _runs.c.end_time,
+}
+_NUMERIC: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+#: The key under which ``run_inputs.tags`` (JSON) holds a dataset's context.
+_CONTEXT_TAG = "mlflow.data.context"
+
+
+class _like(FunctionElement[bool]):
+    """``column LIKE pattern ESCAPE '\\'``, rendered as ``GLOB`` on SQLite.
+
+    SQLite's ``LIKE`` ignores ASCII case and the only switch is a connection-wide
+    pragma; ``GLOB`` is its case-sensitive matcher. Both patterns are bound
+    parameters built in Python; each dialect renders the one it needs.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "like"
+
+
+@compiles(_like)
+def _render_like(element: _like, compiler: Any, **kw: Any) -> str:
+    column, like_pattern, _ = element.clauses
+    return compiler.process(column.like(like_pattern, escape="\\"), **kw)
+
+
+@compiles(_like, "sqlite")
+def _render_glob(element: _like, compiler: Any, **kw: Any) -> str:
+    column, _, glob_pattern = element.clauses
+    return f"{compiler.process(column, **kw)} GLOB {compiler.process(glob_pattern, **kw)}"
+
+
+class _dataset_context(FunctionElement[str]):
+    """The context (``train``, ``eval``…) stored in the JSON of ``run_inputs.tags``."""
+
+    type = String()
+    inherit_cache = True
+    name = "dataset_context"
+
+
+@compiles(_dataset_context)
+def _render_context(element: _dataset_context, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"json_extract({compiler.process(column, **kw)}, '$.\"{_CONTEXT_TAG}\"')"
+
+
+@compiles(_dataset_context, "postgresql")
+def _render_context_pg(element: _dataset_context, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"(CAST({compiler.process(column, **kw)} AS JSON) ->> '{_CONTEXT_TAG}')"
+
+
+def _split_like(pattern: str) -> list[tuple[bool, str]]:
+    """Return ``(is_wildcard, char)`` pairs; a backslash makes the next char literal."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append((False, pattern[i + 1]))
+            i += 2
+            continue
+        out.append((c in "%_", c))
+        i += 1
+    return out
+
+
+def _like_pattern(parts: list[tuple[bool, str]]) -> str:
+    return "".join(c if wild or c not in "%_\\" else "\\" + c for wild, c in parts)
+
+
+def _glob_pattern(parts: list[tuple[bool, str]]) -> str:
+    wildcards = {"%": "*", "_": "?"}
+    return "".join(wildcards[c] if wild else (f"[{c}]" if c in "*?[" else c) for wild, c in parts)
+
+
+def _string_match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "LIKE":
+        parts = _split_like(value)
+        return _like(
+            column, literal(_like_pattern(parts), String), literal(_glob_pattern(parts), String)
+        )
+    if op == "ILIKE":
+        return column.ilike(_like_pattern(_split_like(value)), escape="\\")
+    if op == "IN":
+        return column.in_(value)
+    if op == "NOT IN":
+        return column.not_in(value)
+    return _NUMERIC[op](column, value)
+
+
+def _exists(table: Any, key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    query = select(literal_column("1")).where(
+        table.c.run_uuid == _runs.c.run_uuid, table.c.key == key, *conditions
+    )
+    return query.correlate(_runs).exists()
+
+
+def _comparison(node: Comparison) -> ColumnElement[bool]:
+    op, value = node.op, node.value
+    if node.entity == ATTRIBUTES:
+        column = _RUN_COLUMNS[node.key]
+        if op in ("IS NULL", "IS NOT NULL"):
+            return column.is_(None) if op == "IS NULL" else column.is_not(None)
+        return _string_match(column, op, value)
+    if node.entity == DATASETS:
+        inputs, datasets = schema.run_inputs, schema.datasets
+        if node.key == "context":
+            column: Any = _dataset_context(inputs.c.tags)
+        else:
+            column = datasets.c[node.key]
+        query = (
+            select(literal_column("1"))
+            .select_from(inputs.join(datasets, inputs.c.dataset_uuid == datasets.c.dataset_uuid))
+            .where(inputs.c.run_uuid == _runs.c.run_uuid, _string_match(column, op, value))
+        )
+        return query.correlate(_runs).exists()
+    table = {METRICS: schema.latest_metrics, PARAMS: schema.params}.get(node.entity, schema.tags)
+    if op == "IS NULL":
+        return ~_exists(table, node.key)
+    if op == "IS NOT NULL":
+        return _exists(table, node.key)
+    if node.entity == METRICS:
+        # NaN is stored as NULL with is_nan set; checking the flag too keeps a NaN
+        # written by another client (PostgreSQL can store one) out of every range.
+        return _exists(
+            table, node.key, table.c.is_nan == false(), _NUMERIC[op](table.c.value, value)
+        )
+    return _exists(table, node.key, _string_match(table.c.value, op, value))
+
+
+def filter_clause(node: Node) -> ColumnElement[bool]:
+    """Return the WHERE condition (correlated to ``runs``) for a parsed filter."""
+    if isinstance(node, Comparison):
+        return _comparison(node)
+    clauses = [filter_clause(item) for item in node.items]
+    return and_(*clauses) if isinstance(node, And) else or_(*clauses)
+
+
+def order_clauses(query: Select[Any], orders: list[OrderBy]) -> tuple[Select[Any], list[Any]]:
+    """Join what ``orders`` sort by onto ``query``; return it with its ORDER BY terms.
+
+    Missing values sort last in both directions and NaN metrics just before them;
+    ``start_time DESC, run_id`` break ties so that offset paging is deterministic.
+    """
+    terms: list[Any] = []
+    joined: dict[tuple[str, str], Any] = {}
+    for item in orders:
+        if item.entity == ATTRIBUTES:
+            column: Any = _RUN_COLUMNS[item.key]
+            terms.append(
+                column.asc().nulls_last() if item.ascending else column.desc().nulls_last()
+            )
+            continue
+        alias = joined.get((item.entity, item.key))
+        if alias is None:
+            table = {METRICS: schema.latest_metrics, PARAMS: schema.params}.get(
+                item.entity, schema.tags
+            )
+            alias = table.alias(f"order_{len(joined)}")
+            joined[(item.entity, item.key)] = alias
+            query = query.outerjoin(
+                alias, and_(alias.c.run_uuid == _runs.c.run_uuid, alias.c.key == item.key)
+            )
+        terms.append(alias.c.run_uuid.is_(None))
+        if item.entity == METRICS:
+            terms.append(alias.c.is_nan)
+        terms.append(alias.c.value.asc() if item.ascending else alias.c.value.desc())
+    terms += [_runs.c.start_time.desc().nulls_last(), _runs.c.run_uuid.asc()]
+    return query, terms
+
+
+def build_search_query(
+    experiment_ids: list[int],
+    filter_string: str,
+    stages: tuple[str, ...],
+    order_by: list[str] | None,
+    offset: int,
+    limit: int,
+) -> Select[Any]:
+    """Build the query returning the ``runs`` rows (all columns, table order) of one page.
+
+    Parameters
+    ----------
+    experiment_ids:
+        Experiments to search; an empty list matches nothing.
+    filter_string:
+        MLflow's filter grammar plus ``OR`` and parentheses (see
+        :mod:`nbtrack.store.search_filter`); empty means every run.
+    stages:
+        Lifecycle stages to include, e.g. ``("active",)``.
+    order_by:
+        Items such as ``"metrics.rmse ASC"``; None or empty sorts by
+        ``start_time DESC``.
+    offset, limit:
+        The page, applied in SQL.
+
+    Raises
+    ------
+    InvalidFilter
+        When the filter or an order_by item is malformed.
+    InvalidInput
+        When ``offset`` or ``limit`` is negative or not an integer.
+    """
+    node = parse_filter(filter_string)
+    orders = parse_order_by(order_by)
+    for name, number in (("offset", offset), ("limit", limit)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise InvalidInput(f"{name} must be a non-negative integer, got {number!r}")
+    query = select(*_runs.c).where(
+        _runs.c.experiment_id.in_([int(e) for e in experiment_ids]),
+        _runs.c.lifecycle_stage.in_(list(stages)),
+    )
+    if node is not None:
+        query = query.where(filter_clause(node))
+    query, terms = order_clauses(query, orders)
+    return query.order_by(*terms).offset(offset).limit(limit)

@@ -1,0 +1,39 @@
+"""``import nbtrack`` stays light, and its public names are pinned."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbtrack
+
+HEAVY = (
+    "pandas",
+    "sqlalchemy",
+    "numpy",
+    "ipywidgets",
+    "altair",
+    "tornado",
+    "jupyter_server",
+    "alembic",
+)
+
+
+def test_import_pulls_in_no_heavy_library() -> None:
+    code = f"import sys, nbtrack; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_all_is_sorted_and_every_name_resolves() -> None:
+    assert nbtrack.__all__ == sorted(nbtrack.__all__)
+    for name in nbtrack.__all__:
+        assert getattr(nbtrack, name) is not None, name
+
+
+def test_mlflow_client_alias_and_errors_subclass_builtins() -> None:
+    assert nbtrack.MlflowClient is nbtrack.Client
+    assert issubclass(nbtrack.InvalidFilter, ValueError)
+    assert issubclass(nbtrack.NotFoundError, LookupError)
+    assert issubclass(nbtrack.MetricValueError, TypeError)
+    assert issubclass(nbtrack.SchemaMismatch, nbtrack.NbtrackError)
