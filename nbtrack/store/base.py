@@ -86,6 +86,12 @@ class Store(Protocol):
         """Change a run's status, end time or name."""
         ...
 
+    def end_run(
+        self, run_id: str, status: str, end_time: int, metric_points: Sequence[MetricPoint] = ()
+    ) -> None:
+        """Write a run's last buffered points and set its final status, atomically."""
+        ...
+
     def delete_run(self, run_id: str) -> None:
         """Move a run to the bin."""
         ...

@@ -42,5 +42,8 @@ def forget_stores() -> None:
         for store in _stores.values():
             engine = getattr(store, "engine", None)
             if engine is not None:
+                from nbtrack.store.sql.raw import release_held
+
+                release_held(engine)
                 engine.dispose()
         _stores.clear()

@@ -12,11 +12,13 @@ dropped with a warning, since retrying them can never succeed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 import warnings
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from nbtrack import env
@@ -96,6 +98,18 @@ class MetricBuffer:
                     NbtrackWarning,
                     stacklevel=1,
                 )
+
+    @contextlib.contextmanager
+    def draining(self) -> Iterator[list[MetricPoint]]:
+        """Take every queued point for the caller to write; they come back if it fails."""
+        with self._flush_lock:
+            points = self._points
+            batch = [points.popleft() for _ in range(len(points))]
+            try:
+                yield batch
+            except BaseException:
+                points.extendleft(reversed(batch))
+                raise
 
     def flush(self) -> None:
         """Write every queued point now; raises if the store refuses them."""

@@ -157,8 +157,17 @@ class Client:
             from nbtrack.errors import InvalidInput
 
             raise InvalidInput(f"set_terminated needs FINISHED, FAILED or KILLED, not {status!r}")
-        self.flush()
-        self.store.update_run_info(run_id, status=status, end_time=end_time or _now_ms())
+        from sqlalchemy.exc import IntegrityError
+
+        end_time = end_time or _now_ms()
+        try:
+            # The run's last points and its end go in one transaction.
+            with self._buffer.draining() as points:
+                self.store.end_run(run_id, status, end_time, points)
+        except IntegrityError:
+            # Points of some purged run are in the batch: flush() sorts them out per run.
+            self.flush()
+            self.store.end_run(run_id, status, end_time, [])
         _writable_runs.discard(run_id)
 
     def _note_status(self, run_id: str, status: str | None) -> None:

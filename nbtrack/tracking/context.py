@@ -6,6 +6,7 @@ creating a run costs no subprocess calls on the hot path.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import platform
@@ -30,6 +31,11 @@ def current_user() -> str:
     name = os.environ.get(env.NBTRACK_USER)
     if name:
         return name
+    return _login_name()
+
+
+@functools.cache
+def _login_name() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -52,15 +58,17 @@ def _git_dir(start: Path) -> Path | None:
 
 def git_info(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """Return commit, branch and dirty flag of the git work tree holding ``path`` (cwd)."""
-    start = Path(path or os.getcwd()).resolve()
+    where = str(path or os.getcwd())
+    cached = _git_cache.get(where)
+    if cached and time.monotonic() - cached[0] < _GIT_TTL_S:
+        return cached[1]
+    start = Path(where).resolve()
     if start.is_file():
         start = start.parent
     top = _git_dir(start)
     if top is None:
+        _git_cache[where] = (time.monotonic(), {})
         return {}
-    cached = _git_cache.get(str(top))
-    if cached and time.monotonic() - cached[0] < _GIT_TTL_S:
-        return cached[1]
     info: dict[str, str] = {}
     try:
         out = subprocess.run(
@@ -81,7 +89,7 @@ def git_info(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
         elif not line.startswith("#"):
             dirty = True
     info["dirty"] = "true" if dirty else "false"
-    _git_cache[str(top)] = (time.monotonic(), info)
+    _git_cache[where] = (time.monotonic(), info)
     return info
 
 

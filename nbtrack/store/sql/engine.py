@@ -47,6 +47,9 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        # Writers hold a connection per thread (raw.py): never make a thread wait for one.
+        pool_size=8,
+        max_overflow=-1,
     )
 
     @event.listens_for(engine, "connect")

@@ -36,7 +36,14 @@ from nbtrack.entities import (
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
-from nbtrack.store.sql.writes import write_metric_points, write_params, write_tags
+from nbtrack.store.sql.raw import raw_transaction
+from nbtrack.store.sql.writes import (
+    check_writable,
+    insert_run,
+    write_metric_points,
+    write_params,
+    write_tags,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Row
@@ -267,33 +274,21 @@ class SqlStore:
         ]
         exp_id = _int_id(experiment_id)
         run_id = uuid.uuid4().hex
-        with self._write() as conn:
-            row = conn.execute(
-                select(s.experiments.c.artifact_location, s.experiments.c.lifecycle_stage).where(
-                    s.experiments.c.experiment_id == exp_id
-                )
-            ).first()
+        with raw_transaction(self.engine) as cur:
+            row = cur.execute(
+                "SELECT artifact_location, lifecycle_stage FROM experiments "
+                "WHERE experiment_id = ?",
+                (exp_id,),
+            ).fetchone()
             if row is None:
                 raise NotFoundError(f"No experiment with id {experiment_id!r}")
-            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            if row[1] != LifecycleStage.ACTIVE:
                 raise InvalidInput(
                     f"Experiment {experiment_id} is deleted; restore it before creating runs in it"
                 )
-            artifact_uri = f"{row.artifact_location.rstrip('/')}/{run_id}/artifacts"
-            conn.execute(
-                insert(s.runs).values(
-                    run_uuid=run_id,
-                    name=run_name,
-                    experiment_id=exp_id,
-                    user_id=user_id,
-                    status=RunStatus.RUNNING,
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE,
-                    artifact_uri=artifact_uri,
-                )
-            )
-            write_tags(conn, run_id, tags)
+            artifact_uri = f"{row[0].rstrip('/')}/{run_id}/artifacts"
+            insert_run(cur, run_id, run_name, exp_id, user_id, start_time, artifact_uri)
+            write_tags(cur, run_id, tags)
         info = RunInfo(
             run_id=run_id,
             run_name=run_name,
@@ -348,13 +343,36 @@ class SqlStore:
                     f"Run name is longer than {check.MAX_RUN_NAME_LENGTH} characters"
                 )
             values["name"] = run_name
-        with self._write() as conn:
-            self._run_row(conn, run_id)
+        with raw_transaction(self.engine) as cur:
+            row = cur.execute(f"SELECT {_RAW_RUN_COLUMNS} FROM runs WHERE run_uuid = ?", (run_id,))
+            row = row.fetchone()
+            if row is None:
+                raise NotFoundError(f"No run with id {run_id!r}")
             if values:
-                conn.execute(update(s.runs).where(s.runs.c.run_uuid == run_id).values(**values))
+                cur.execute(
+                    f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_uuid = ?",
+                    (*values.values(), run_id),
+                )
             if run_name is not None:
-                write_tags(conn, run_id, [RunTag("mlflow.runName", run_name)])
-            return _info(self._run_row(conn, run_id))
+                write_tags(cur, run_id, [RunTag("mlflow.runName", run_name)])
+        current = dict(zip(_RAW_RUN_COLUMNS.split(", "), row, strict=True))
+        current.update(values)
+        return _info_from(current)
+
+    def end_run(
+        self, run_id: str, status: str, end_time: int, metric_points: Sequence[MetricPoint] = ()
+    ) -> None:
+        """Write the last metric points and end the run, in one transaction."""
+        if not RunStatus.is_terminated(status):
+            raise InvalidInput(f"A run ends FINISHED, FAILED or KILLED, not {status!r}")
+        with raw_transaction(self.engine) as cur:
+            write_metric_points(cur, metric_points)
+            updated = cur.execute(
+                "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                (status, end_time, run_id),
+            ).rowcount
+            if not updated:
+                raise NotFoundError(f"No run with id {run_id!r}")
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
         with self._write() as conn:
@@ -412,16 +430,16 @@ class SqlStore:
         tags = [
             RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags
         ]
-        with self._write() as conn:
-            self._check_writable(conn, run_id)
-            write_params(conn, run_id, params)
-            write_tags(conn, run_id, tags)
-            write_metric_points(conn, points)
+        with raw_transaction(self.engine) as cur:
+            check_writable(cur, run_id)
+            write_params(cur, run_id, params)
+            write_tags(cur, run_id, tags)
+            write_metric_points(cur, points)
 
     def log_metric_points(self, points: Sequence[MetricPoint]) -> None:
         """Write already-validated points of any runs in one transaction."""
-        with self._write() as conn:
-            write_metric_points(conn, points)
+        with raw_transaction(self.engine) as cur:
+            write_metric_points(cur, points)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a run tag; NotFoundError if the run has no such tag."""
@@ -610,6 +628,26 @@ _TAGS_OF = text("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN :ids").
 _METRICS_OF = text(
     "SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+
+
+_RAW_RUN_COLUMNS = (
+    "run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri, "
+    "lifecycle_stage, user_id"
+)
+
+
+def _info_from(values: dict[str, Any]) -> RunInfo:
+    return RunInfo(
+        run_id=values["run_uuid"],
+        run_name=values["name"],
+        experiment_id=str(values["experiment_id"]),
+        status=values["status"],
+        start_time=values["start_time"],
+        end_time=values["end_time"],
+        artifact_uri=values["artifact_uri"],
+        lifecycle_stage=values["lifecycle_stage"],
+        user_id=values["user_id"],
+    )
 
 
 def _info(row: Row[Any]) -> RunInfo:

@@ -1,9 +1,8 @@
-"""Batched writes of params, tags and metric points: the store's hot path.
+"""Batched writes of runs, params, tags and metric points: the store's hot path.
 
-Metric points go to the database through the DBAPI's ``executemany`` with
-positional parameters, skipping per-row SQLAlchemy processing, because the
-buffer flushes tens of thousands of points at a time. Latest values are
-folded in Python first so each (run, key) costs one upsert.
+Each function takes a :class:`~nbtrack.store.sql.raw.RawCursor` inside one
+write transaction. Metric points go through ``executemany``; latest values
+are folded in Python first so each (run, key) costs one upsert.
 """
 
 from __future__ import annotations
@@ -12,39 +11,73 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
-from nbtrack.entities import Param, RunTag
-from nbtrack.errors import ParamConflict
+from nbtrack.entities import LifecycleStage, Param, RunStatus, RunTag
+from nbtrack.errors import NotFoundError, ParamConflict, RunNotActiveError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from nbtrack.store.base import MetricPoint
+    from nbtrack.store.sql.raw import RawCursor
 
-_UPSERT_TAG = text(
-    "INSERT INTO tags (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
+_UPSERT_TAG = (
+    "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
 )
 _UPSERT_LATEST = (
     "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
     "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
     "AND excluded.timestamp >= latest_metrics.timestamp)"
 )
 _INSERT_POINTS = (
-    "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+    "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_RUN = (
+    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
+    "end_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)"
 )
 
 
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+def check_writable(cur: RawCursor, run_id: str) -> None:
+    """Raise unless the run exists, is not deleted and has not ended."""
+    row = cur.execute(
+        "SELECT status, lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"No run with id {run_id!r}")
+    if row[1] != LifecycleStage.ACTIVE:
+        raise RunNotActiveError(run_id, "deleted")
+    if RunStatus.is_terminated(row[0]):
+        raise RunNotActiveError(run_id, row[0])
 
 
-def write_params(conn: Connection, run_id: str, params: Sequence[Param]) -> None:
+def insert_run(
+    cur: RawCursor,
+    run_id: str,
+    name: str,
+    experiment_id: int,
+    user_id: str,
+    start_time: int,
+    artifact_uri: str,
+) -> None:
+    """Insert a RUNNING, active run row."""
+    cur.execute(
+        _INSERT_RUN,
+        (
+            run_id,
+            name,
+            experiment_id,
+            user_id,
+            RunStatus.RUNNING,
+            start_time,
+            LifecycleStage.ACTIVE,
+            artifact_uri,
+        ),
+    )
+
+
+def write_params(cur: RawCursor, run_id: str, params: Sequence[Param]) -> None:
     """Insert params; the same value again is a no-op, another value raises ParamConflict."""
     if not params:
         return
@@ -53,34 +86,28 @@ def write_params(conn: Connection, run_id: str, params: Sequence[Param]) -> None
         if p.key in wanted and wanted[p.key] != p.value:
             raise ParamConflict(run_id, p.key, wanted[p.key], p.value)
         wanted[p.key] = p.value
+    keys = list(wanted)
     existing = dict(
-        conn.execute(
-            text("SELECT key, value FROM params WHERE run_uuid = :r AND key IN :keys").bindparams(
-                _expanding("keys")
-            ),
-            {"r": run_id, "keys": list(wanted)},
-        ).all()
+        cur.execute(
+            f"SELECT key, value FROM params WHERE run_uuid = ? AND key IN {cur.in_list(len(keys))}",
+            (run_id, *keys),
+        ).fetchall()
     )
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
             raise ParamConflict(run_id, key, existing[key], value)
-    new = [
-        {"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
-    ]
-    if new:
-        conn.execute(
-            text("INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value)"), new
-        )
+    cur.executemany(
+        "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)",
+        [(run_id, k, v) for k, v in wanted.items() if k not in existing],
+    )
 
 
-def write_tags(conn: Connection, run_id: str, tags: Iterable[RunTag]) -> None:
+def write_tags(cur: RawCursor, run_id: str, tags: Iterable[RunTag]) -> None:
     """Insert or overwrite run tags."""
-    rows = [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in tags]
-    if rows:
-        conn.execute(_UPSERT_TAG, rows)
+    cur.executemany(_UPSERT_TAG, [(run_id, t.key, t.value) for t in tags])
 
 
-def write_metric_points(conn: Connection, points: Sequence[MetricPoint]) -> None:
+def write_metric_points(cur: RawCursor, points: Sequence[MetricPoint]) -> None:
     """Append points to the history and move each (run, key)'s latest value forward."""
     if not points:
         return
@@ -94,15 +121,7 @@ def write_metric_points(conn: Connection, points: Sequence[MetricPoint]) -> None
         current = latest.get((run_id, key))
         if current is None or (step, timestamp) >= (current[2], current[1]):
             latest[(run_id, key)] = (stored, timestamp, step, nan)
-    p = _placeholder(conn)
-    conn.exec_driver_sql(_INSERT_POINTS.format(p=p), rows)
-    conn.exec_driver_sql(
-        _UPSERT_LATEST.format(p=p),
-        [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()],
+    cur.executemany(_INSERT_POINTS, rows)
+    cur.executemany(
+        _UPSERT_LATEST, [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()]
     )
-
-
-def _expanding(name: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
