@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["RawCursor", "raw_transaction"]
+__all__ = ["RawCursor", "raw_read", "raw_transaction", "release_held"]
 
 _LOCK_RETRIES = 3
 _held: dict[tuple[int, int], tuple[int, Any, Any]] = {}
@@ -93,6 +93,20 @@ def raw_transaction(engine: Engine) -> Iterator[RawCursor]:
         raise
     finally:
         cursor.close()
+        _checkin(engine, conn)
+
+
+@contextlib.contextmanager
+def raw_read(engine: Engine) -> Iterator[RawCursor]:
+    """Yield a cursor for reads of a single consistent statement (no explicit transaction)."""
+    conn = _checkout(engine)
+    cursor = conn.cursor()
+    try:
+        yield RawCursor(cursor, qmark=engine.dialect.paramstyle == "qmark")
+    finally:
+        cursor.close()
+        if engine.dialect.name != "sqlite":
+            conn.rollback()  # end the transaction the driver opened implicitly
         _checkin(engine, conn)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Float,
     Select,
     String,
     and_,
@@ -48,6 +49,7 @@ from nbtrack.store.search_filter import (
     DATASETS,
     METRICS,
     PARAMS,
+    TAGS,
     And,
     Comparison,
     Node,
@@ -69,6 +71,7 @@ _RUN_COLUMNS = {
     "start_time": _runs.c.start_time,
     "end_time": _runs.c.end_time,
 }
+_TABLES = {METRICS: schema.latest_metrics, PARAMS: schema.params, TAGS: schema.tags}
 _NUMERIC: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "=": operator.eq,
     "!=": operator.ne,
@@ -79,6 +82,7 @@ _NUMERIC: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 }
 #: The key under which ``run_inputs.tags`` (JSON) holds a dataset's context.
 _CONTEXT_TAG = "mlflow.data.context"
+_DOUBLE = Float(precision=53)
 
 
 class _like(FunctionElement[bool]):
@@ -149,7 +153,8 @@ def _glob_pattern(parts: list[tuple[bool, str]]) -> str:
     return "".join(wildcards[c] if wild else (f"[{c}]" if c in "*?[" else c) for wild, c in parts)
 
 
-def _string_match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def _match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    """``column op value`` for every comparator but ``IS [NOT] NULL``."""
     if op == "LIKE":
         parts = _split_like(value)
         return _like(
@@ -161,6 +166,9 @@ def _string_match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
         return column.in_(value)
     if op == "NOT IN":
         return column.not_in(value)
+    if isinstance(value, float):
+        # Bound as a double: coerced to the column's BIGINT, 2999.5 would round.
+        value = literal(value, _DOUBLE)
     return _NUMERIC[op](column, value)
 
 
@@ -177,7 +185,7 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
         column = _RUN_COLUMNS[node.key]
         if op in ("IS NULL", "IS NOT NULL"):
             return column.is_(None) if op == "IS NULL" else column.is_not(None)
-        return _string_match(column, op, value)
+        return _match(column, op, value)
     if node.entity == DATASETS:
         inputs, datasets = schema.run_inputs, schema.datasets
         if node.key == "context":
@@ -187,10 +195,10 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
         query = (
             select(literal_column("1"))
             .select_from(inputs.join(datasets, inputs.c.dataset_uuid == datasets.c.dataset_uuid))
-            .where(inputs.c.run_uuid == _runs.c.run_uuid, _string_match(column, op, value))
+            .where(inputs.c.run_uuid == _runs.c.run_uuid, _match(column, op, value))
         )
         return query.correlate(_runs).exists()
-    table = {METRICS: schema.latest_metrics, PARAMS: schema.params}.get(node.entity, schema.tags)
+    table = _TABLES[node.entity]
     if op == "IS NULL":
         return ~_exists(table, node.key)
     if op == "IS NOT NULL":
@@ -198,17 +206,24 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
     if node.entity == METRICS:
         # NaN is stored as NULL with is_nan set; checking the flag too keeps a NaN
         # written by another client (PostgreSQL can store one) out of every range.
-        return _exists(
-            table, node.key, table.c.is_nan == false(), _NUMERIC[op](table.c.value, value)
-        )
-    return _exists(table, node.key, _string_match(table.c.value, op, value))
+        return _exists(table, node.key, table.c.is_nan == false(), _match(table.c.value, op, value))
+    return _exists(table, node.key, _match(table.c.value, op, value))
+
+
+#: Rough cost of a probe per entity. SQLite tests AND/OR terms in the order
+#: given and stops early, so cheap probes on small tables go first.
+_COST = {ATTRIBUTES: 0, METRICS: 1, TAGS: 2, PARAMS: 3, DATASETS: 4}
+
+
+def _cost(node: Node) -> int:
+    return _COST[node.entity] if isinstance(node, Comparison) else 5
 
 
 def filter_clause(node: Node) -> ColumnElement[bool]:
     """Return the WHERE condition (correlated to ``runs``) for a parsed filter."""
     if isinstance(node, Comparison):
         return _comparison(node)
-    clauses = [filter_clause(item) for item in node.items]
+    clauses = [filter_clause(item) for item in sorted(node.items, key=_cost)]
     return and_(*clauses) if isinstance(node, And) else or_(*clauses)
 
 
@@ -229,10 +244,7 @@ def order_clauses(query: Select[Any], orders: list[OrderBy]) -> tuple[Select[Any
             continue
         alias = joined.get((item.entity, item.key))
         if alias is None:
-            table = {METRICS: schema.latest_metrics, PARAMS: schema.params}.get(
-                item.entity, schema.tags
-            )
-            alias = table.alias(f"order_{len(joined)}")
+            alias = _TABLES[item.entity].alias(f"order_{len(joined)}")
             joined[(item.entity, item.key)] = alias
             query = query.outerjoin(
                 alias, and_(alias.c.run_uuid == _runs.c.run_uuid, alias.c.key == item.key)

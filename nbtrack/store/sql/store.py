@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nbtrack import _validation as check
@@ -36,7 +36,7 @@ from nbtrack.entities import (
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
-from nbtrack.store.sql.raw import raw_transaction
+from nbtrack.store.sql.raw import RawCursor, raw_read, raw_transaction
 from nbtrack.store.sql.writes import (
     check_writable,
     insert_run,
@@ -459,17 +459,19 @@ class SqlStore:
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Return every point of one metric, by step then timestamp."""
         nan = float("nan")
-        with self._read() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT key, value, timestamp, step, is_nan FROM metrics "
-                "WHERE run_uuid = {p} AND key = {p} ORDER BY step, timestamp, id".format(
-                    p="?" if conn.dialect.paramstyle == "qmark" else "%s"
-                ),
+        with raw_read(self.engine) as cur:
+            rows = cur.execute(
+                "SELECT value, timestamp, step, is_nan FROM metrics "
+                "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, id",
                 (run_id, key),
             ).fetchall()
-            if not rows:
-                self._run_row(conn, run_id)
-        return [Metric(k, nan if isnan else v, ts, st) for k, v, ts, st, isnan in rows]
+            if (
+                not rows
+                and cur.execute("SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+                is None
+            ):
+                raise NotFoundError(f"No run with id {run_id!r}")
+        return [Metric(key, nan if isnan else v, ts, st) for v, ts, st, isnan in rows]
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         """Link datasets to a run, creating each (experiment, name, digest) once."""
@@ -564,13 +566,25 @@ class SqlStore:
         by_id = {run.info.run_id: run.data for run in runs}
         ids = list(by_id)
         nan = float("nan")
+        # Tens of thousands of rows: read them through the DBAPI cursor of this
+        # same transaction, skipping SQLAlchemy's per-row result machinery.
+        cur = RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            for run_id, key, value in conn.execute(_PARAMS_OF, {"ids": chunk}):
+            marks = cur.in_list(len(chunk))
+            for run_id, key, value in cur.execute(
+                f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN {marks}", chunk
+            ).fetchall():
                 by_id[run_id].params[key] = value
-            for run_id, key, value in conn.execute(_TAGS_OF, {"ids": chunk}):
+            for run_id, key, value in cur.execute(
+                f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN {marks}", chunk
+            ).fetchall():
                 by_id[run_id].tags[key] = value
-            for run_id, key, value, isnan in conn.execute(_METRICS_OF, {"ids": chunk}):
+            for run_id, key, value, isnan in cur.execute(
+                "SELECT run_uuid, key, value, is_nan FROM latest_metrics "
+                f"WHERE run_uuid IN {marks}",
+                chunk,
+            ).fetchall():
                 by_id[run_id].metrics[key] = nan if isnan else value
         return runs
 
@@ -619,17 +633,6 @@ class SqlStore:
             return conn.execute(select(func.count()).select_from(s.runs)).scalar_one()
 
 
-_PARAMS_OF = text("SELECT run_uuid, key, value FROM params WHERE run_uuid IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-_TAGS_OF = text("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-_METRICS_OF = text(
-    "SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-
-
 _RAW_RUN_COLUMNS = (
     "run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri, "
     "lifecycle_stage, user_id"
@@ -651,17 +654,10 @@ def _info_from(values: dict[str, Any]) -> RunInfo:
 
 
 def _info(row: Row[Any]) -> RunInfo:
-    return RunInfo(
-        run_id=row.run_uuid,
-        run_name=row.name,
-        experiment_id=str(row.experiment_id),
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=row.lifecycle_stage,
-        user_id=row.user_id,
-    )
+    # Positional access (columns in schema.runs order) is several times faster
+    # than by name, which matters when a search returns 10,000 runs.
+    run_id, name, exp_id, user_id, status, start, end, stage, artifact_uri = row[:9]
+    return RunInfo(run_id, name, str(exp_id), status, start, end, artifact_uri, stage, user_id)
 
 
 def _encode_page_token(offset: int) -> str:
