@@ -32,184 +32,26 @@ the write is not defended against (whoever can do that already owns the folder).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-import uuid
 import warnings
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
+from typing import Any
 
 from nbtrack.entities import FileInfo
 from nbtrack.errors import InvalidInput, NbtrackWarning, NotFoundError
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from nbtrack.store._artifact_paths import (
+    TMP_PREFIX,
+    atomic_local_write,
+    is_within,
+    join_path,
+    local_root,
+    makedirs,
+    validate_artifact_path,
+    walk_local,
+    write_new_file,
+)
 
 __all__ = ["ArtifactRepository", "validate_artifact_path"]
-
-_TMP_PREFIX = ".nbtrack-tmp-"
-_DRIVE_RE = re.compile(r"^[A-Za-z]:")
-_LOCAL_SCHEMES = ("file", "local")
-
-
-def validate_artifact_path(
-    path: str | os.PathLike[str] | None, *, allow_root: bool = True, what: str = "Artifact path"
-) -> str:
-    """Return ``path`` normalised to ``a/b/c`` form, or refuse it.
-
-    Parameters
-    ----------
-    path:
-        A path relative to a run's artifact folder, folders separated by ``/``.
-        ``None``, ``""`` and ``"."`` mean the folder itself when ``allow_root``.
-    allow_root:
-        False when the path must name a file (``write_bytes``…); a trailing
-        ``/`` is then refused too.
-    what:
-        How the message names the value (``"Artifact file"``…).
-
-    Returns
-    -------
-    str
-        The path without ``.`` components or trailing ``/``; ``""`` for the root.
-
-    Raises
-    ------
-    InvalidInput
-        For absolute paths, URLs, drive letters, ``..`` components, empty names
-        (``a//b``), backslashes, NUL and other control characters.
-    """
-    if path is None:
-        if allow_root:
-            return ""
-        raise InvalidInput(f"{what} must be given")
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str):
-        raise InvalidInput(f"{what} must be a string, not {type(path).__name__}")
-
-    def refuse(reason: str) -> InvalidInput:
-        return InvalidInput(f"{what} {path!r} is refused: {reason}")
-
-    if "\x00" in path:
-        raise refuse("it contains a NUL character")
-    if any(ord(c) < 32 or c == "\x7f" for c in path):
-        raise refuse("it contains a control character")
-    if "\\" in path:
-        raise refuse("backslashes are not allowed; separate folders with '/'")
-    if path.startswith("/") or _DRIVE_RE.match(path) or "://" in path:
-        raise refuse("it must be relative to the run's artifact folder, not absolute")
-    trimmed = path[:-1] if allow_root and path.endswith("/") else path
-    parts = trimmed.split("/") if trimmed else []
-    if "" in parts:
-        raise refuse("it contains an empty name (a trailing '/' or '//')")
-    if ".." in parts:
-        raise refuse("'..' components are not allowed")
-    parts = [p for p in parts if p != "."]
-    if not parts and not allow_root:
-        raise refuse("it names no file")
-    return "/".join(parts)
-
-
-def _join(*parts: str) -> str:
-    return "/".join(p for p in parts if p)
-
-
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _local_root(uri: str) -> str | None:
-    """Return the absolute folder of a local root URI, or None for other URLs."""
-    if "://" not in uri:
-        return os.path.abspath(os.path.expanduser(uri))
-    parsed = urlparse(uri)
-    if parsed.scheme.lower() in _LOCAL_SCHEMES and parsed.netloc in ("", "localhost"):
-        return os.path.abspath(unquote(parsed.path))
-    return None
-
-
-def _atomic_local_write(dst: str, fill: Callable[[str], Any]) -> None:
-    """Run ``fill(tmp_path)`` then rename the result onto ``dst``.
-
-    The temp file sits beside ``dst`` so the rename stays on one filesystem and
-    a crash leaves at most a ``.nbtrack-tmp-*`` file, never a half ``dst``.
-    """
-    tmp = os.path.join(os.path.dirname(dst), f"{_TMP_PREFIX}{uuid.uuid4().hex[:12]}")
-    try:
-        fill(tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-
-
-def _write_file(path: str, data: bytes) -> None:
-    with open(path, "xb") as f:  # not mkstemp: its 0o600 would ignore the umask
-        f.write(data)
-
-
-def _makedirs(path: str) -> None:
-    try:
-        os.makedirs(path, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise InvalidInput(
-            f"Cannot create folder {path}: a file of that name is in the way"
-        ) from exc
-
-
-def _walk_local(
-    top: str, boundary: str, *, strict: bool, skip_tmp: bool
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """List a local tree as ``(dirs, [(real_file_path, rel_path)])``, both sorted.
-
-    Links are followed only while they stay inside ``boundary``; one leaving it,
-    or looping to a parent, raises :class:`InvalidInput` if ``strict`` else is
-    skipped with a warning.
-    """
-    dirs: list[str] = []
-    files: list[tuple[str, str]] = []
-
-    def skip(message: str) -> None:
-        warnings.warn(f"{message}; skipped", NbtrackWarning, stacklevel=5)
-
-    def visit(folder: str, rel: str, ancestors: frozenset[str]) -> None:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
-            if skip_tmp and entry.name.startswith(_TMP_PREFIX):
-                continue
-            child = _join(rel, entry.name)
-            real = entry.path
-            if entry.is_symlink():
-                real = os.path.realpath(entry.path)
-                if not os.path.exists(real):
-                    skip(f"Symbolic link {entry.path} points to nothing")
-                    continue
-                problem = ""
-                if not _within(real, boundary):
-                    problem = f"points to {real}, outside {boundary}"
-                elif real in ancestors:
-                    problem = "loops back to one of its parent folders"
-                if problem:
-                    if strict:
-                        raise InvalidInput(
-                            f"Symbolic link {entry.path} {problem}; nbtrack does not follow it. "
-                            "Copy the file into the folder or remove the link, then log again"
-                        )
-                    skip(f"Symbolic link {entry.path} {problem}")
-                    continue
-            if os.path.isdir(real):
-                dirs.append(child)
-                visit(real, child, ancestors | {real})
-            elif os.path.isfile(real):
-                files.append((real, child))
-            else:
-                skip(f"{entry.path} is not a regular file (socket, FIFO or device)")
-
-    visit(top, "", frozenset({top}))
-    return dirs, files
 
 
 class ArtifactRepository:
@@ -229,7 +71,7 @@ class ArtifactRepository:
 
     def __init__(self, root_uri: str | os.PathLike[str]) -> None:
         self.root_uri = os.fspath(root_uri)
-        self._local = _local_root(self.root_uri)
+        self._local = local_root(self.root_uri)
         self._fs: Any = None
         self._base = ""
         if self._local is None:
@@ -253,7 +95,7 @@ class ArtifactRepository:
         assert self._local is not None
         root = os.path.realpath(self._local)
         real = os.path.realpath(os.path.join(root, *rel.split("/"))) if rel else root
-        if not _within(real, root):
+        if not is_within(real, root):
             raise InvalidInput(
                 f"Artifact path {rel!r} resolves to {real}, outside the run's artifact folder "
                 f"{root}: a symbolic link in the folder points out of it"
@@ -261,7 +103,7 @@ class ArtifactRepository:
         return real
 
     def _remote_path(self, rel: str) -> str:
-        return _join(self._base, rel) if self._base != "/" else "/" + rel
+        return join_path(self._base, rel) if self._base != "/" else "/" + rel
 
     # -- writing -----------------------------------------------------------------------
 
@@ -282,7 +124,7 @@ class ArtifactRepository:
             raise NotFoundError(f"Local file {src!r} does not exist")
         if os.path.isdir(src):
             raise InvalidInput(f"{src!r} is a folder; use log_artifacts to log a folder")
-        rel = _join(validate_artifact_path(artifact_path), os.path.basename(src))
+        rel = join_path(validate_artifact_path(artifact_path), os.path.basename(src))
         self._put_files([(src, rel)], [])
 
     def log_artifacts(
@@ -308,10 +150,10 @@ class ArtifactRepository:
             raise InvalidInput(f"{src!r} is not a folder; use log_artifact to log one file")
         prefix = validate_artifact_path(artifact_path)
         top = os.path.realpath(src)
-        dirs, files = _walk_local(top, top, strict=True, skip_tmp=False)
+        dirs, files = walk_local(top, top, strict=True, skip_tmp=False)
         self._put_files(
-            [(path, _join(prefix, rel)) for path, rel in files],
-            [_join(prefix, rel) for rel in dirs] + [prefix],
+            [(path, join_path(prefix, rel)) for path, rel in files],
+            [join_path(prefix, rel) for rel in dirs] + [prefix],
         )
 
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
@@ -327,8 +169,8 @@ class ArtifactRepository:
             self._fs.pipe_file(path, bytes(data))
             return
         dst = self._checked_local_dst(rel)
-        _makedirs(os.path.dirname(dst))
-        _atomic_local_write(dst, lambda tmp: _write_file(tmp, bytes(data)))
+        makedirs(os.path.dirname(dst))
+        atomic_local_write(dst, lambda tmp: write_new_file(tmp, bytes(data)))
 
     def write_text(self, artifact_file: str, text: str, encoding: str = "utf-8") -> None:
         """Write ``text`` as ``<root>/<artifact_file>`` (UTF-8 unless told otherwise)."""
@@ -353,10 +195,10 @@ class ArtifactRepository:
         planned = [(src, self._checked_local_dst(rel)) for src, rel in files]
         folders = [self._local_path(rel) for rel in dirs]
         for folder in sorted(set(folders)):
-            _makedirs(folder)
+            makedirs(folder)
         for src, dst in planned:
-            _makedirs(os.path.dirname(dst))
-            _atomic_local_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
+            makedirs(os.path.dirname(dst))
+            atomic_local_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -378,13 +220,13 @@ class ArtifactRepository:
                 return []
             for entry in self._fs.ls(base, detail=True):
                 name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
-                if entry["name"].rstrip("/") == base or name.startswith(_TMP_PREFIX):
+                if entry["name"].rstrip("/") == base or name.startswith(TMP_PREFIX):
                     continue
                 if name in (".", "..") or "\\" in name:  # keys an object store allows
                     continue
                 is_dir = entry.get("type") == "directory"
                 size = None if is_dir else int(entry.get("size") or 0)
-                infos.append(FileInfo(_join(rel, name), is_dir, size))
+                infos.append(FileInfo(join_path(rel, name), is_dir, size))
             return sorted(infos, key=lambda i: i.path)
         root = os.path.realpath(self._local)
         folder = self._local_path(rel)
@@ -392,16 +234,16 @@ class ArtifactRepository:
             return []
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.startswith(_TMP_PREFIX):
+                if entry.name.startswith(TMP_PREFIX):
                     continue
-                if entry.is_symlink() and not _within(os.path.realpath(entry.path), root):
+                if entry.is_symlink() and not is_within(os.path.realpath(entry.path), root):
                     continue
                 try:
                     is_dir = entry.is_dir()
                     size = None if is_dir else entry.stat().st_size
                 except FileNotFoundError:  # dangling link
                     continue
-                infos.append(FileInfo(_join(rel, entry.name), is_dir, size))
+                infos.append(FileInfo(join_path(rel, entry.name), is_dir, size))
         return sorted(infos, key=lambda i: i.path)
 
     def read_bytes(self, artifact_file: str) -> bytes:
@@ -472,8 +314,8 @@ class ArtifactRepository:
     def _download_local(self, rel: str, out: str) -> None:
         src = self._local_path(rel)
         if os.path.isfile(src):
-            _makedirs(os.path.dirname(out))
-            _atomic_local_write(out, lambda tmp: shutil.copy2(src, tmp))
+            makedirs(os.path.dirname(out))
+            atomic_local_write(out, lambda tmp: shutil.copy2(src, tmp))
             return
         if not os.path.isdir(src):
             if rel:
@@ -481,18 +323,18 @@ class ArtifactRepository:
             return  # a run without artifacts downloads as an empty folder
         assert self._local is not None
         root = os.path.realpath(self._local)
-        dirs, files = _walk_local(src, root, strict=False, skip_tmp=True)
+        dirs, files = walk_local(src, root, strict=False, skip_tmp=True)
         for sub in ["", *dirs]:
-            _makedirs(os.path.join(out, *sub.split("/")) if sub else out)
+            makedirs(os.path.join(out, *sub.split("/")) if sub else out)
         for path, sub in files:
             dst = os.path.join(out, *sub.split("/"))
-            _atomic_local_write(dst, lambda tmp, path=path: shutil.copy2(path, tmp))
+            atomic_local_write(dst, lambda tmp, path=path: shutil.copy2(path, tmp))
 
     def _download_remote(self, rel: str, out: str) -> None:
         fs, src = self._fs, self._remote_path(rel)
         if fs.isfile(src):
-            _makedirs(os.path.dirname(out))
-            _atomic_local_write(out, lambda tmp: fs.get_file(src, tmp))
+            makedirs(os.path.dirname(out))
+            atomic_local_write(out, lambda tmp: fs.get_file(src, tmp))
             return
         if not fs.isdir(src):
             if rel:
@@ -501,7 +343,7 @@ class ArtifactRepository:
         os.makedirs(out, exist_ok=True)
         for name, info in sorted(fs.find(src, withdirs=True, detail=True).items()):
             sub = name[len(src) :].strip("/")
-            if not sub or sub.rsplit("/", 1)[-1].startswith(_TMP_PREFIX):
+            if not sub or sub.rsplit("/", 1)[-1].startswith(TMP_PREFIX):
                 continue
             try:  # object stores allow keys such as "../x"; they must not escape `out`
                 sub = validate_artifact_path(sub)
@@ -510,10 +352,10 @@ class ArtifactRepository:
                 continue
             dst = os.path.join(out, *sub.split("/"))
             if info.get("type") == "directory":
-                _makedirs(dst)
+                makedirs(dst)
             else:
-                _makedirs(os.path.dirname(dst))
-                _atomic_local_write(dst, lambda tmp, name=name: fs.get_file(name, tmp))
+                makedirs(os.path.dirname(dst))
+                atomic_local_write(dst, lambda tmp, name=name: fs.get_file(name, tmp))
 
     # -- deleting ----------------------------------------------------------------------
 
