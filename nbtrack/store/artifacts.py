@@ -31,6 +31,7 @@ the write is not defended against (whoever can do that already owns the folder).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -372,3 +373,8 @@ class ArtifactRepository:
             os.unlink(self._local)
         elif os.path.isdir(self._local):
             shutil.rmtree(self._local)
+        # A run's root is <experiment>/<run_id>/artifacts: drop the emptied <run_id> too.
+        parent = os.path.dirname(self._local)
+        if os.path.basename(self._local) == "artifacts" and os.path.isdir(parent):
+            with contextlib.suppress(OSError):  # not empty: something else lives there
+                os.rmdir(parent)

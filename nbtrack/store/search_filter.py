@@ -45,9 +45,9 @@ NUMBER_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 NULL_OPS = ("IS NULL", "IS NOT NULL")
 
-#: Bounds that keep a filter's SQL within every backend's limits (expression
-#: depth, bound parameters, joined tables) and Python's recursion limit.
-MAX_DEPTH = 32
+#: Bounds that keep a filter's SQL within every backend's limits (SQLite's parser
+#: overflows at 32 nested AND/OR groups; bound parameters; joined tables).
+MAX_DEPTH = 20
 MAX_COMPARISONS = 200
 MAX_VALUES = 5000
 MAX_ORDER_BY = 20
@@ -110,13 +110,8 @@ _RUNS = _Grammar(
         **dict.fromkeys(("dataset", "datasets"), DATASETS),
     },
     attributes={
-        "run_id": "string",
-        "run_name": "string",
-        "status": "string",
-        "artifact_uri": "string",
-        "user_id": "string",
-        "start_time": "number",
-        "end_time": "number",
+        **dict.fromkeys(("run_id", "run_name", "status", "artifact_uri", "user_id"), "string"),
+        **dict.fromkeys(("start_time", "end_time"), "number"),
     },
     aliases={"run_uuid": "run_id", "run name": "run_name", "created": "start_time"},
     order_entities=(METRICS, PARAMS, TAGS, ATTRIBUTES),
@@ -128,11 +123,7 @@ _EXPERIMENTS = _Grammar(
         **dict.fromkeys(("tag", "tags"), TAGS),
         **dict.fromkeys(("attribute", "attributes", "attr"), ATTRIBUTES),
     },
-    attributes={
-        "name": "string",
-        "creation_time": "number",
-        "last_update_time": "number",
-    },
+    attributes={"name": "string", "creation_time": "number", "last_update_time": "number"},
     aliases={},
     order_entities=(ATTRIBUTES,),
     tag_attributes={},
@@ -140,18 +131,19 @@ _EXPERIMENTS = _Grammar(
 
 _DATASET_FIELDS = ("name", "digest", "context")
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_WORD_EXTRA = frozenset("_.-+/")
-_OPERATORS = {
-    "=": "=",
-    "==": "=",
-    "!=": "!=",
-    "<>": "!=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-}
-_QUOTE_KINDS = {"'": "SQ", '"': "DQ", "`": "BQ"}
+_OPERATORS = {**{op: op for op in NUMBER_OPS}, "==": "=", "<>": "!="}
+_TOKEN_RE = re.compile(
+    r"""(?P<WORD>[\w.+/-]+)
+      | (?P<OP>==|!=|<>|<=|>=|[=<>])
+      | (?P<SQ>'(?:\\.|''|[^'\\])*')
+      | (?P<DQ>"(?:\\.|""|[^"\\])*")
+      | (?P<BQ>`[^`]*`)
+      | (?P<LPAREN>\() | (?P<RPAREN>\)) | (?P<COMMA>,)""",
+    re.VERBOSE | re.DOTALL,
+)
+_UNESCAPE = {q: re.compile(rf"\\([\\{q}])|{q}{q}") for q in "'\""}
+# Neither database takes NUL in text, and lone surrogates cannot be encoded.
+_BAD_CHAR_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,68 +158,40 @@ class _Token:
 
 
 def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-        elif c.isalnum() or c in _WORD_EXTRA:
-            j = i + 1
-            while j < n and (text[j].isalnum() or text[j] in _WORD_EXTRA):
-                j += 1
-            tokens.append(_Token("WORD", text[i:j], i, j))
-            i = j
-        elif c in _QUOTE_KINDS:
-            value, j = _read_quoted(text, i)
-            tokens.append(_Token(_QUOTE_KINDS[c], value, i, j))
-            i = j
-        elif c in "(),":
-            kind = {"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}[c]
-            tokens.append(_Token(kind, c, i, i + 1))
-            i += 1
-        elif text[i : i + 2] in _OPERATORS:
-            tokens.append(_Token("OP", _OPERATORS[text[i : i + 2]], i, i + 2))
-            i += 2
-        elif c in _OPERATORS:
-            tokens.append(_Token("OP", c, i, i + 1))
-            i += 1
-        else:
-            hint = "; did you mean '!='?" if c == "!" else ""
-            shown = f"U+{ord(c):04X}" if c == "\x00" or "\ud800" <= c <= "\udfff" else repr(c)
-            raise InvalidFilter(text, i, f"unexpected character {shown}{hint}")
-    tokens.append(_Token("END", "", n, n))
-    return tokens
+    """Split ``text`` into tokens; quoted ones carry their unescaped content.
 
-
-def _read_quoted(text: str, start: int) -> tuple[str, int]:
-    """Read a quoted token and return its unescaped value and its end.
-
-    Inside strings a backslash or a doubled quote escapes the quote, and ``\\\\``
+    Inside strings a backslash or a doubled quote escapes the quote and ``\\\\``
     is one backslash; other backslashes are kept (they escape LIKE wildcards).
     Backquoted keys have no escapes.
     """
-    quote = text[start]
-    out: list[str] = []
-    i, n = start + 1, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\x00" or "\ud800" <= c <= "\udfff":
-            raise InvalidFilter(text, i, f"unexpected character U+{ord(c):04X}")
-        if quote != "`" and c == "\\" and i + 1 < n and text[i + 1] in (quote, "\\"):
-            out.append(text[i + 1])
-            i += 2
-        elif c == quote:
-            if quote != "`" and i + 1 < n and text[i + 1] == quote:
-                out.append(quote)
-                i += 2
-            else:
-                return "".join(out), i + 1
-        else:
-            out.append(c)
-            i += 1
-    what = "key" if quote == "`" else "string"
-    raise InvalidFilter(text, start, f"unterminated {what}: add the closing {quote}")
+    bad = _BAD_CHAR_RE.search(text)
+    if bad:
+        raise InvalidFilter(text, bad.start(), f"unexpected character U+{ord(bad.group()):04X}")
+    tokens: list[_Token] = []
+    pos, n = 0, len(text)
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos == n:
+            tokens.append(_Token("END", "", n, n))
+            return tokens
+        match = _TOKEN_RE.match(text, pos)
+        c = text[pos]
+        if match is None and c in "'\"`":
+            what = "key" if c == "`" else "string"
+            raise InvalidFilter(text, pos, f"unterminated {what}: add the closing {c}")
+        if match is None:
+            hint = "; did you mean '!='?" if c == "!" else ""
+            raise InvalidFilter(text, pos, f"unexpected character {c!r}{hint}")
+        kind, value = match.lastgroup or "", match.group()
+        if kind in ("SQ", "DQ"):
+            value = _UNESCAPE[value[0]].sub(lambda m: m[1] or m[0][0], value[1:-1])
+        elif kind == "BQ":
+            value = value[1:-1]
+        elif kind == "OP":
+            value = _OPERATORS[value]
+        tokens.append(_Token(kind, value, pos, match.end()))
+        pos = match.end()
 
 
 class _Parser:

@@ -440,3 +440,12 @@ def test_delete_all(any_repo: ArtifactRepository, src: Path) -> None:
 def test_repr_and_is_local(repo: ArtifactRepository) -> None:
     assert "runid" in repr(repo) and repo.is_local
     assert not ArtifactRepository("memory://nbtrack-tests/x").is_local
+
+
+def test_delete_all_removes_the_emptied_run_folder(tmp_path: Path) -> None:
+    run_folder = tmp_path / "1" / "abc123"
+    repo = ArtifactRepository(str(run_folder / "artifacts"))
+    repo.write_text("notes.txt", "hello")
+    repo.delete_all()
+    assert not run_folder.exists()
+    assert (tmp_path / "1").is_dir()

@@ -41,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from nbtrack.errors import InvalidInput
@@ -101,7 +102,7 @@ class _like(FunctionElement[bool]):
 @compiles(_like)
 def _render_like(element: _like, compiler: Any, **kw: Any) -> str:
     column, like_pattern, _ = element.clauses
-    return compiler.process(column.like(like_pattern, escape="\\"), **kw)
+    return str(compiler.process(column.like(like_pattern, escape="\\"), **kw))
 
 
 @compiles(_like, "sqlite")
@@ -153,7 +154,7 @@ def _glob_pattern(parts: list[tuple[bool, str]]) -> str:
     return "".join(wildcards[c] if wild else (f"[{c}]" if c in "*?[" else c) for wild, c in parts)
 
 
-def _match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def _match(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     """``column op value`` for every comparator but ``IS [NOT] NULL``."""
     if op == "LIKE":
         parts = _split_like(value)
@@ -172,41 +173,44 @@ def _match(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return _NUMERIC[op](column, value)
 
 
-def _exists(table: Any, key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    query = select(literal_column("1")).where(
+def _exists(table: FromClause, key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    query: Select[Any] = select(literal_column("1")).where(
         table.c.run_uuid == _runs.c.run_uuid, table.c.key == key, *conditions
+    )
+    return query.correlate(_runs).exists()
+
+
+def _dataset_exists(field: str, op: str, value: Any) -> ColumnElement[bool]:
+    inputs, datasets = schema.run_inputs, schema.datasets
+    column: ColumnElement[Any] = (
+        _dataset_context(inputs.c.tags) if field == "context" else datasets.c[field]
+    )
+    query: Select[Any] = (
+        select(literal_column("1"))
+        .select_from(inputs.join(datasets, inputs.c.dataset_uuid == datasets.c.dataset_uuid))
+        .where(inputs.c.run_uuid == _runs.c.run_uuid, _match(column, op, value))
     )
     return query.correlate(_runs).exists()
 
 
 def _comparison(node: Comparison) -> ColumnElement[bool]:
     op, value = node.op, node.value
+    if node.entity == DATASETS:
+        return _dataset_exists(node.key, op, value)
     if node.entity == ATTRIBUTES:
         column = _RUN_COLUMNS[node.key]
         if op in ("IS NULL", "IS NOT NULL"):
             return column.is_(None) if op == "IS NULL" else column.is_not(None)
         return _match(column, op, value)
-    if node.entity == DATASETS:
-        inputs, datasets = schema.run_inputs, schema.datasets
-        if node.key == "context":
-            column: Any = _dataset_context(inputs.c.tags)
-        else:
-            column = datasets.c[node.key]
-        query = (
-            select(literal_column("1"))
-            .select_from(inputs.join(datasets, inputs.c.dataset_uuid == datasets.c.dataset_uuid))
-            .where(inputs.c.run_uuid == _runs.c.run_uuid, _match(column, op, value))
-        )
-        return query.correlate(_runs).exists()
     table = _TABLES[node.entity]
-    if op == "IS NULL":
-        return ~_exists(table, node.key)
-    if op == "IS NOT NULL":
-        return _exists(table, node.key)
+    if op in ("IS NULL", "IS NOT NULL"):
+        present = _exists(table, node.key)
+        return ~present if op == "IS NULL" else present
     if node.entity == METRICS:
         # NaN is stored as NULL with is_nan set; checking the flag too keeps a NaN
         # written by another client (PostgreSQL can store one) out of every range.
-        return _exists(table, node.key, table.c.is_nan == false(), _match(table.c.value, op, value))
+        is_real = table.c.is_nan == false()
+        return _exists(table, node.key, is_real, _match(table.c.value, op, value))
     return _exists(table, node.key, _match(table.c.value, op, value))
 
 
