@@ -61,7 +61,8 @@ class ViewType:
     @classmethod
     def stages(cls, view_type: str | int) -> tuple[str, ...]:
         """Return the lifecycle stages a view type selects; MLflow's ints 1/2/3 work too."""
-        name = {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}.get(view_type, view_type)  # type: ignore[call-overload]
+        numbers: dict[str | int, str | int] = {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}
+        name = numbers.get(view_type, view_type)
         if name == cls.ACTIVE_ONLY:
             return (LifecycleStage.ACTIVE,)
         if name == cls.DELETED_ONLY:

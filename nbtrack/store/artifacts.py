@@ -32,6 +32,7 @@ the write is not defended against (whoever can do that already owns the folder).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -53,6 +54,10 @@ from nbtrack.store._artifact_paths import (
 )
 
 __all__ = ["ArtifactRepository", "validate_artifact_path"]
+
+
+def _copy_to(src: str, tmp: str) -> None:
+    shutil.copy2(src, tmp)
 
 
 class ArtifactRepository:
@@ -199,7 +204,7 @@ class ArtifactRepository:
             makedirs(folder)
         for src, dst in planned:
             makedirs(os.path.dirname(dst))
-            atomic_local_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
+            atomic_local_write(dst, functools.partial(_copy_to, src))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -329,7 +334,7 @@ class ArtifactRepository:
             makedirs(os.path.join(out, *sub.split("/")) if sub else out)
         for path, sub in files:
             dst = os.path.join(out, *sub.split("/"))
-            atomic_local_write(dst, lambda tmp, path=path: shutil.copy2(path, tmp))
+            atomic_local_write(dst, functools.partial(_copy_to, path))
 
     def _download_remote(self, rel: str, out: str) -> None:
         fs, src = self._fs, self._remote_path(rel)
@@ -356,7 +361,7 @@ class ArtifactRepository:
                 makedirs(dst)
             else:
                 makedirs(os.path.dirname(dst))
-                atomic_local_write(dst, lambda tmp, name=name: fs.get_file(name, tmp))
+                atomic_local_write(dst, functools.partial(fs.get_file, name))
 
     # -- deleting ----------------------------------------------------------------------
 

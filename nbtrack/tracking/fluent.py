@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nbtrack import _validation as check
 from nbtrack import env
@@ -74,7 +74,9 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: object, tb: object
+    ) -> Literal[False]:
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -104,15 +106,16 @@ def set_experiment(
     if experiment_id is not None:
         exp = client.get_experiment(str(experiment_id))
     else:
-        exp = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if exp is None:
+        found = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
+        if found is None:
             from nbtrack.errors import AlreadyExistsError
 
             # Another process may create it between our lookup and insert.
             with contextlib.suppress(AlreadyExistsError):
                 client.create_experiment(experiment_name)  # type: ignore[arg-type]
-            exp = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-            assert exp is not None
+            found = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
+            assert found is not None
+        exp = found
     if exp.lifecycle_stage != "active":
         raise InvalidInput(
             f"Experiment {exp.name!r} is deleted; restore it (nbtrack experiments restore) "

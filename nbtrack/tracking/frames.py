@@ -39,26 +39,29 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
         "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
     }
     metric_cols: dict[str, np.ndarray] = {}
-    param_cols: dict[str, list] = {}
-    tag_cols: dict[str, list] = {}
     for i, run in enumerate(runs):
-        data = run.data
-        for k, v in data.metrics.items():
-            col = metric_cols.get(k)
-            if col is None:
-                col = metric_cols[k] = np.full(n, np.nan)
-            col[i] = v
-        for k, v in data.params.items():
-            col = param_cols.get(k)
-            if col is None:
-                col = param_cols[k] = [None] * n
-            col[i] = v
-        for k, v in data.tags.items():
-            col = tag_cols.get(k)
-            if col is None:
-                col = tag_cols[k] = [None] * n
-            col[i] = v
-    for prefix, cols in (("metrics", metric_cols), ("params", param_cols), ("tags", tag_cols)):
-        for key in sorted(cols):
-            columns[f"{prefix}.{key}"] = cols[key]
+        for k, v in run.data.metrics.items():
+            values = metric_cols.get(k)
+            if values is None:
+                values = metric_cols[k] = np.full(n, np.nan)
+            values[i] = v
+    param_cols = _text_columns([run.data.params for run in runs])
+    tag_cols = _text_columns([run.data.tags for run in runs])
+    for key in sorted(metric_cols):
+        columns[f"metrics.{key}"] = metric_cols[key]
+    for prefix, text_cols in (("params", param_cols), ("tags", tag_cols)):
+        for key in sorted(text_cols):
+            columns[f"{prefix}.{key}"] = text_cols[key]
     return pd.DataFrame(columns)
+
+
+def _text_columns(rows: list[dict[str, str]]) -> dict[str, list[str | None]]:
+    n = len(rows)
+    cols: dict[str, list[str | None]] = {}
+    for i, row in enumerate(rows):
+        for k, v in row.items():
+            values = cols.get(k)
+            if values is None:
+                values = cols[k] = [None] * n
+            values[i] = v
+    return cols

@@ -7,6 +7,8 @@ NaN as NULL; ±inf are stored as they are.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,6 +22,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 # A rowid alias on SQLite (fast appends), a real BIGINT identity elsewhere.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -160,15 +165,15 @@ class SqlRunInput(SqlBase):
     tags: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
 
 
-experiments = SqlExperiment.__table__
-experiment_tags = SqlExperimentTag.__table__
-runs = SqlRun.__table__
-params = SqlParam.__table__
-tags = SqlTag.__table__
-metrics = SqlMetric.__table__
-latest_metrics = SqlLatestMetric.__table__
-datasets = SqlDataset.__table__
-run_inputs = SqlRunInput.__table__
+experiments: Table = cast("Table", SqlExperiment.__table__)
+experiment_tags: Table = cast("Table", SqlExperimentTag.__table__)
+runs: Table = cast("Table", SqlRun.__table__)
+params: Table = cast("Table", SqlParam.__table__)
+tags: Table = cast("Table", SqlTag.__table__)
+metrics: Table = cast("Table", SqlMetric.__table__)
+latest_metrics: Table = cast("Table", SqlLatestMetric.__table__)
+datasets: Table = cast("Table", SqlDataset.__table__)
+run_inputs: Table = cast("Table", SqlRunInput.__table__)
 
 
 class SqlCellExecution(SqlBase):
@@ -187,4 +192,4 @@ class SqlCellExecution(SqlBase):
     ok: Mapped[bool | None] = mapped_column(Boolean)
 
 
-cell_executions = SqlCellExecution.__table__
+cell_executions: Table = cast("Table", SqlCellExecution.__table__)

@@ -205,7 +205,7 @@ class SqlStore:
         self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000, name_like: str | None = None
     ) -> list[Experiment]:
         """List experiments by id, optionally those whose name matches a LIKE pattern."""
-        where = s.experiments.c.lifecycle_stage.in_(ViewType.stages(view_type))
+        where: Any = s.experiments.c.lifecycle_stage.in_(ViewType.stages(view_type))
         if name_like:
             where = where & s.experiments.c.name.like(name_like)
         with self._read() as conn:
@@ -569,17 +569,33 @@ class SqlStore:
         # Tens of thousands of rows: read them through the DBAPI cursor of this
         # same transaction, skipping SQLAlchemy's per-row result machinery.
         cur = RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
+        agg = _JSON_OBJECT_AGG.get(conn.dialect.name)
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = cur.in_list(len(chunk))
-            for run_id, key, value in cur.execute(
-                f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN {marks}", chunk
-            ).fetchall():
-                by_id[run_id].params[key] = value
-            for run_id, key, value in cur.execute(
-                f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN {marks}", chunk
-            ).fetchall():
-                by_id[run_id].tags[key] = value
+            if agg:
+                # One JSON object per run and table: a tenth of the Python objects
+                # that (run, key, value) rows cost, for exactly the same text.
+                for run_id, params, tags in cur.execute(
+                    f"SELECT r.run_uuid, "
+                    f"(SELECT {agg}(key, value) FROM params WHERE run_uuid = r.run_uuid), "
+                    f"(SELECT {agg}(key, value) FROM tags WHERE run_uuid = r.run_uuid) "
+                    f"FROM runs r WHERE r.run_uuid IN {marks}",
+                    chunk,
+                ).fetchall():
+                    data = by_id[run_id]
+                    data.params = _as_dict(params)
+                    data.tags = _as_dict(tags)
+            else:
+                for run_id, key, value in cur.execute(
+                    f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN {marks}", chunk
+                ).fetchall():
+                    by_id[run_id].params[key] = value
+                for run_id, key, value in cur.execute(
+                    f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN {marks}", chunk
+                ).fetchall():
+                    by_id[run_id].tags[key] = value
+            # Metrics stay rows: JSON would round floats to 15 digits.
             for run_id, key, value, isnan in cur.execute(
                 "SELECT run_uuid, key, value, is_nan FROM latest_metrics "
                 f"WHERE run_uuid IN {marks}",
@@ -633,6 +649,15 @@ class SqlStore:
             return conn.execute(select(func.count()).select_from(s.runs)).scalar_one()
 
 
+_JSON_OBJECT_AGG = {"sqlite": "json_group_object", "postgresql": "json_object_agg"}
+
+
+def _as_dict(value: str | dict[str, str] | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
+
+
 _RAW_RUN_COLUMNS = (
     "run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri, "
     "lifecycle_stage, user_id"
@@ -656,7 +681,7 @@ def _info_from(values: dict[str, Any]) -> RunInfo:
 def _info(row: Row[Any]) -> RunInfo:
     # Positional access (columns in schema.runs order) is several times faster
     # than by name, which matters when a search returns 10,000 runs.
-    run_id, name, exp_id, user_id, status, start, end, stage, artifact_uri = row[:9]
+    run_id, name, exp_id, user_id, status, start, end, stage, artifact_uri = tuple(row)[:9]
     return RunInfo(run_id, name, str(exp_id), status, start, end, artifact_uri, stage, user_id)
 
 
