@@ -1,0 +1,1 @@
+"""The ``nbtrack`` command line (``nbtrack.cli.main:cli``)."""
