@@ -156,9 +156,7 @@ def _store_checks(uri: str, checks: list[Check]) -> None:
     exps = client.search_experiments(ViewType.ALL, 1_000_000)
     deleted = sum(e.lifecycle_stage != "active" for e in exps)
     checks.append(Check("experiments", INFO, f"{len(exps)} ({deleted} deleted)"))
-    count_runs = getattr(client.store, "count_runs", None)
-    if count_runs is not None:
-        checks.append(Check("runs", INFO, str(count_runs())))
+    checks.append(Check("runs", INFO, str(client.count_runs())))
 
 
 @click.command("doctor")

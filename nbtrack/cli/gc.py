@@ -9,16 +9,12 @@ database.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import time
 
 import click
 
 from nbtrack.cli._common import get_client, tracking_uri_option
-from nbtrack.entities import ViewType
-from nbtrack.errors import NbtrackError
 
 __all__ = ["gc", "parse_age"]
 
@@ -44,80 +40,38 @@ def _age_option(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return None if value is None else parse_age(value)
 
 
-def _delete_folder(run_id: str, artifact_uri: str) -> None:
-    from nbtrack.store.artifacts import ArtifactRepository
-
-    ArtifactRepository(artifact_uri).delete_all()
-    # Runs' folders are <experiment>/<run_id>/artifacts: drop the emptied <run_id> level too.
-    if "://" not in artifact_uri:
-        parent = os.path.dirname(os.path.normpath(artifact_uri))
-        if os.path.basename(parent) == run_id:
-            with contextlib.suppress(OSError):  # not empty: something else lives there
-                os.rmdir(parent)
-
-
-def _dry_run(older_than: int | None) -> None:
-    client = get_client()
-    deleted_exps = client.search_experiments(ViewType.DELETED_ONLY, 1_000_000)
-    active = [e.experiment_id for e in client.search_experiments(ViewType.ACTIVE_ONLY, 1_000_000)]
-    from nbtrack.cli._runtable import search
-
-    binned, _ = search(client, active, view=ViewType.DELETED_ONLY, max_results=10**9)
-    in_exps, _ = search(
-        client, [e.experiment_id for e in deleted_exps], view=ViewType.ALL, max_results=10**9
-    )
-    for run in [*binned, *in_exps]:
-        click.echo(
-            f"Would purge run {run.info.run_id} ({run.info.run_name}) and {run.info.artifact_uri}"
-        )
-    for exp in deleted_exps:
-        click.echo(f"Would purge experiment {exp.name!r} (id {exp.experiment_id})")
-    if older_than is not None and binned:
-        click.echo(
-            "Note: a dry run cannot tell when runs were deleted, so it lists every binned run; "
-            "--older-than keeps those deleted more recently."
-        )
-    runs, exps = _count(len(binned) + len(in_exps), "run"), _count(len(deleted_exps), "experiment")
-    click.echo(f"{runs} and {exps} would be purged.")
-
-
 @click.command("gc")
 @click.option(
     "--older-than",
     callback=_age_option,
     metavar="AGE",
-    help="Purge only runs deleted at least this long ago: 30d, 12h, 15m, 90s, 0s. "
-    "Default: every binned run. Deleted experiments are purged, with all their runs, "
-    "whatever their age.",
+    help="Purge only what was deleted at least this long ago: 30d, 12h, 15m, 90s, 0s. "
+    "Default: everything in the bin.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
 @tracking_uri_option
 def gc(older_than: int | None, dry_run: bool) -> None:
     """Purge deleted runs and experiments for good, with their artifact folders.
 
-    Runs deleted with `nbtrack runs delete` (or in a deleted experiment) are
-    removed from the store and their artifacts deleted. This cannot be undone.
+    Runs deleted with `nbtrack runs delete`, and deleted experiments with all
+    their runs, are removed from the store and their artifacts deleted. This
+    cannot be undone.
     """
-    if dry_run:
-        _dry_run(older_than)
-        return
-    client = get_client()
-    deleted_exps = client.search_experiments(ViewType.DELETED_ONLY, 1_000_000)
     cutoff = None if older_than is None else int(time.time() * 1000) - older_than
-    purged = client.store.purge_deleted(cutoff)
-    failures = 0
-    for run_id, artifact_uri in purged:
-        try:
-            _delete_folder(run_id, artifact_uri)
-        except (OSError, NbtrackError) as exc:
-            failures += 1
-            click.echo(f"Purged run {run_id}, but could not delete {artifact_uri}: {exc}", err=True)
-            continue
-        click.echo(f"Purged run {run_id} and {artifact_uri}")
-    for exp in deleted_exps:
-        click.echo(f"Purged experiment {exp.name!r} (id {exp.experiment_id})")
-    click.echo(
-        f"Purged {_count(len(purged), 'run')} and {_count(len(deleted_exps), 'experiment')}."
-    )
-    if failures:
-        raise click.ClickException(f"{_count(failures, 'artifact folder')} could not be deleted")
+    purge = get_client().purge_deleted(cutoff, dry_run=dry_run)
+    verb = "Would purge" if dry_run else "Purged"
+    failed = dict(purge.failed)
+    for run_id, artifact_uri in purge.runs:
+        if artifact_uri in failed:
+            click.echo(
+                f"Purged run {run_id}, but could not delete {artifact_uri}: {failed[artifact_uri]}",
+                err=True,
+            )
+        else:
+            click.echo(f"{verb} run {run_id} and {artifact_uri}")
+    for exp_id, name in purge.experiments:
+        click.echo(f"{verb} experiment {name!r} (id {exp_id})")
+    runs, exps = _count(len(purge.runs), "run"), _count(len(purge.experiments), "experiment")
+    click.echo(f"{runs} and {exps} would be purged." if dry_run else f"Purged {runs} and {exps}.")
+    if failed:
+        raise click.ClickException(f"{_count(len(failed), 'artifact folder')} could not be deleted")

@@ -7,14 +7,25 @@ milliseconds since the epoch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from nbtrack.entities import DatasetInput, Experiment, Metric, Param, Run, RunInfo, RunTag
 
-__all__ = ["MetricPoint", "Store"]
+__all__ = ["MetricPoint", "Purge", "Store"]
 
 #: (run_id, key, value, timestamp_ms, step): the buffer's compact form of a point.
 MetricPoint = tuple[str, str, float, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    """What ``purge_deleted`` removed: (run_id, artifact_uri), (experiment_id, name) pairs,
+    and the artifact folders that could not be deleted, as (artifact_uri, reason)."""
+
+    runs: list[tuple[str, str]] = field(default_factory=list)
+    experiments: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -138,6 +149,10 @@ class Store(Protocol):
         """Link datasets to a run."""
         ...
 
-    def purge_deleted(self, older_than: int | None = None) -> list[tuple[str, str]]:
-        """Delete binned runs (and binned experiments) for good; return (run_id, artifact_uri)."""
+    def purge_deleted(self, older_than: int | None = None, dry_run: bool = False) -> Purge:
+        """Delete binned runs and experiments for good (or, ``dry_run``, only list them)."""
+        ...
+
+    def count_runs(self) -> int:
+        """Return how many runs the store holds."""
         ...

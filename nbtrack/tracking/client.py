@@ -24,14 +24,14 @@ from nbtrack.entities import (
     RunTag,
     ViewType,
 )
-from nbtrack.errors import NotFoundError, RunNotActiveError
+from nbtrack.errors import NbtrackError, NotFoundError, RunNotActiveError
 from nbtrack.tracking.buffer import buffer_for
 
 if TYPE_CHECKING:
     import os
 
     from nbtrack.store.artifacts import ArtifactRepository
-    from nbtrack.store.base import Store
+    from nbtrack.store.base import Purge, Store
 
 __all__ = ["Client", "PagedList"]
 
@@ -330,6 +330,28 @@ class Client:
     ) -> str:
         """Copy artifacts to a local folder; return the local path."""
         return self._repo(run_id, writing=False).download_artifacts(path, dst_path)
+
+    def purge_deleted(self, older_than: int | None = None, dry_run: bool = False) -> Purge:
+        """Purge binned runs and experiments and their artifact folders for good.
+
+        ``older_than`` (ms since the epoch) keeps what was deleted later;
+        ``dry_run`` only reports. Folders that cannot be removed are listed in
+        the returned ``Purge.failed`` as (artifact_uri, reason).
+        """
+        from nbtrack.store.artifacts import ArtifactRepository
+
+        purge = self.store.purge_deleted(older_than, dry_run)
+        if not dry_run:
+            for _, artifact_uri in purge.runs:
+                try:
+                    ArtifactRepository(artifact_uri).delete_all()
+                except (OSError, NbtrackError) as exc:
+                    purge.failed.append((artifact_uri, str(exc)))
+        return purge
+
+    def count_runs(self) -> int:
+        """Return how many runs the store holds, binned ones included."""
+        return self.store.count_runs()
 
     def get_run_or_none(self, run_id: str) -> Run | None:
         """Return a run, or None if it does not exist."""

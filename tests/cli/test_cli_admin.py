@@ -61,7 +61,7 @@ def test_gc_purges_binned_runs_and_their_artifacts(invoke, seeded) -> None:
 def test_gc_dry_run_changes_nothing(invoke, seeded) -> None:
     invoke("runs", "delete", seeded.alpha)
     out = invoke("gc", "--dry-run").stdout
-    assert f"Would purge run {seeded.alpha} (alpha-run)" in out
+    assert f"Would purge run {seeded.alpha} and " in out
     assert out.endswith("1 run and 0 experiments would be purged.\n")
     assert (_artifact_folder(seeded, seeded.alpha) / "artifacts" / "notes.txt").is_file()
     deleted = json.loads(invoke("runs", "list", "--view", "deleted", "--json").stdout)
@@ -83,6 +83,13 @@ def test_gc_purges_deleted_experiments_with_their_runs(invoke, seeded) -> None:
     assert f"Purged experiment 'exp-b' (id {seeded.exp_b})" in out
     err = invoke("experiments", "restore", "exp-b", code=1).stderr
     assert "No experiment named 'exp-b'" in err
+
+
+def test_gc_older_than_keeps_recently_deleted_experiments(invoke, seeded) -> None:
+    invoke("experiments", "delete", "exp-b")
+    assert invoke("gc", "--older-than", "1d").stdout == "Purged 0 runs and 0 experiments.\n"
+    invoke("experiments", "restore", "exp-b")
+    assert invoke("runs", "show", seeded.gamma).stdout.startswith(f"Run {seeded.gamma}")
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from nbtrack.entities import (
     ViewType,
 )
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
+from nbtrack.store.base import Purge
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
 from nbtrack.store.sql.raw import RawCursor, raw_read, raw_transaction
@@ -606,42 +607,48 @@ class SqlStore:
 
     # garbage collection --------------------------------------------------------
 
-    def purge_deleted(self, older_than: int | None = None) -> list[tuple[str, str]]:
-        """Delete binned runs and experiments for good; return the purged (run_id, artifact_uri).
+    def purge_deleted(self, older_than: int | None = None, dry_run: bool = False) -> Purge:
+        """Delete binned runs and experiments for good and say what went.
 
-        ``older_than`` (ms since the epoch) keeps runs deleted after that moment.
+        ``older_than`` (ms since the epoch) keeps what was deleted after that
+        moment: runs by their deletion time, experiments by their last update
+        (the deletion). A purged experiment takes all its runs with it.
+        ``dry_run`` reports the same without deleting anything.
         """
-        deleted_exps = select(s.experiments.c.experiment_id).where(
-            s.experiments.c.lifecycle_stage == LifecycleStage.DELETED
-        )
-        run_deleted = s.runs.c.lifecycle_stage == LifecycleStage.DELETED
+        exp_deleted: Any = s.experiments.c.lifecycle_stage == LifecycleStage.DELETED
+        run_deleted: Any = s.runs.c.lifecycle_stage == LifecycleStage.DELETED
         if older_than is not None:
+            exp_deleted = exp_deleted & (s.experiments.c.last_update_time <= older_than)
             run_deleted = run_deleted & (s.runs.c.deleted_time <= older_than)
-        where = run_deleted | s.runs.c.experiment_id.in_(deleted_exps)
-        with self._write() as conn:
+        doomed_exps = select(s.experiments.c.experiment_id).where(exp_deleted)
+        where = run_deleted | s.runs.c.experiment_id.in_(doomed_exps)
+        with self._read() if dry_run else self._write() as conn:
             victims = conn.execute(
                 select(s.runs.c.run_uuid, s.runs.c.artifact_uri).where(where)
             ).all()
+            exps = conn.execute(
+                select(s.experiments.c.experiment_id, s.experiments.c.name).where(exp_deleted)
+            ).all()
+            purge = Purge([(r, a) for r, a in victims], [(str(e), n) for e, n in exps])
+            if dry_run:
+                return purge
             ids = [v[0] for v in victims]
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 for table in (s.metrics, s.latest_metrics, s.params, s.tags, s.run_inputs):
                     conn.execute(delete(table).where(table.c.run_uuid.in_(chunk)))
                 conn.execute(delete(s.runs).where(s.runs.c.run_uuid.in_(chunk)))
-            exp_ids = [e for (e,) in conn.execute(deleted_exps)]
+            exp_ids = [int(e) for e, _ in purge.experiments]
             if exp_ids:
+                datasets_of = select(s.datasets.c.dataset_uuid).where(
+                    s.datasets.c.experiment_id.in_(exp_ids)
+                )
                 conn.execute(
-                    delete(s.run_inputs).where(
-                        s.run_inputs.c.dataset_uuid.in_(
-                            select(s.datasets.c.dataset_uuid).where(
-                                s.datasets.c.experiment_id.in_(exp_ids)
-                            )
-                        )
-                    )
+                    delete(s.run_inputs).where(s.run_inputs.c.dataset_uuid.in_(datasets_of))
                 )
                 for table in (s.datasets, s.experiment_tags, s.experiments):
                     conn.execute(delete(table).where(table.c.experiment_id.in_(exp_ids)))
-        return [(r, a) for r, a in victims]
+        return purge
 
     def count_runs(self) -> int:
         """Return how many runs the store holds (all stages)."""
