@@ -29,7 +29,7 @@ def validate_key(key: object, kind: str = "key") -> str:
     never containing ``..`` nor starting with ``/``.
     """
     if key in _valid_keys:
-        return key  # type: ignore[return-value]
+        return key  # type: ignore[return-value,unused-ignore]
     if not isinstance(key, str):
         raise InvalidKey(key, f"{kind} keys must be strings, not {type(key).__name__}")
     if not key:
@@ -56,7 +56,7 @@ def metric_value(key: str, value: object) -> float:
     are accepted; NaN and ±inf are kept.
     """
     if value.__class__ is float:
-        return value  # type: ignore[return-value]
+        return value  # type: ignore[return-value,unused-ignore]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         # numpy 0-d arrays and tensors with .item() are real numbers in disguise
         item = getattr(value, "item", None)

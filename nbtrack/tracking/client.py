@@ -39,7 +39,7 @@ __all__ = ["Client", "PagedList"]
 _writable_runs: set[str] = set()
 
 
-class PagedList(list):  # type: ignore[type-arg]
+class PagedList(list[Any]):
     """A list of results with ``token``, the page token of the next page (None at the end)."""
 
     def __init__(self, items: Iterable[Any], token: str | None) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -53,7 +53,7 @@ def open_engine(url: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -65,7 +65,7 @@ def open_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("nbtrack_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 

@@ -57,6 +57,8 @@ class SqlExperiment(SqlBase):
 
 class SqlExperimentTag(SqlBase):
     __tablename__ = "experiment_tags"
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     experiment_id: Mapped[int] = mapped_column(
         ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
@@ -85,6 +87,8 @@ class SqlRun(SqlBase):
 
 class SqlParam(SqlBase):
     __tablename__ = "params"
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(
         ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
@@ -95,6 +99,8 @@ class SqlParam(SqlBase):
 
 class SqlTag(SqlBase):
     __tablename__ = "tags"
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(
         ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
@@ -124,6 +130,8 @@ class SqlLatestMetric(SqlBase):
     """The point with the highest (step, timestamp) per run and key; search reads this."""
 
     __tablename__ = "latest_metrics"
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(
         ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True

@@ -1,4 +1,4 @@
-"""Compile a run search (filter, stages, order_by, paging) into ONE SQLAlchemy Core query.
+"""Compile a run search (filter, stages, order_by, paging) into one SQLAlchemy Core query.
 
 Search is the store's hot read path: the run table, the sidebar and
 ``search_runs`` all page through it, so filtering, sorting and paging happen in
@@ -6,7 +6,8 @@ the database, never in Python loops. Each comparison becomes a correlated
 ``EXISTS`` probe on a ``(run_uuid, key)`` primary key, which lets ``AND``,
 ``OR`` and parentheses compose freely; each sort key becomes one
 ``LEFT OUTER JOIN`` on that same primary key. Every user-supplied text reaches
-the database as a bound parameter.
+the database as a bound parameter. Experiment search (name, times, tags)
+compiles the same way.
 
 Semantics shared by SQLite and PostgreSQL:
 
@@ -25,14 +26,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Column,
     ColumnElement,
     Float,
     Select,
     String,
+    Table,
     and_,
     false,
     literal,
@@ -41,7 +45,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from nbtrack.errors import InvalidInput
@@ -55,24 +58,50 @@ from nbtrack.store.search_filter import (
     Comparison,
     Node,
     OrderBy,
+    parse_experiment_filter,
+    parse_experiment_order_by,
     parse_filter,
     parse_order_by,
 )
 from nbtrack.store.sql import schema
 
-__all__ = ["build_search_query", "filter_clause", "order_clauses"]
+__all__ = ["build_experiment_search_query", "build_search_query", "filter_clause"]
 
-_runs = schema.runs
-_RUN_COLUMNS = {
-    "run_id": _runs.c.run_uuid,
-    "run_name": _runs.c.name,
-    "status": _runs.c.status,
-    "artifact_uri": _runs.c.artifact_uri,
-    "user_id": _runs.c.user_id,
-    "start_time": _runs.c.start_time,
-    "end_time": _runs.c.end_time,
-}
-_TABLES = {METRICS: schema.latest_metrics, PARAMS: schema.params, TAGS: schema.tags}
+
+@dataclass(frozen=True)
+class _Target:
+    """What a search returns (runs or experiments) and the tables keyed by it."""
+
+    table: Table
+    id_column: Column[Any]
+    link: str  # the id's column name in the child tables
+    attributes: dict[str, Column[Any]]
+    children: dict[str, Table]
+
+
+_runs, _experiments = schema.runs, schema.experiments
+_RUNS = _Target(
+    _runs,
+    _runs.c.run_uuid,
+    "run_uuid",
+    {
+        "run_id": _runs.c.run_uuid,
+        "run_name": _runs.c.name,
+        "status": _runs.c.status,
+        "artifact_uri": _runs.c.artifact_uri,
+        "user_id": _runs.c.user_id,
+        "start_time": _runs.c.start_time,
+        "end_time": _runs.c.end_time,
+    },
+    {METRICS: schema.latest_metrics, PARAMS: schema.params, TAGS: schema.tags},
+)
+_EXPERIMENTS = _Target(
+    _experiments,
+    _experiments.c.experiment_id,
+    "experiment_id",
+    {name: _experiments.c[name] for name in ("name", "creation_time", "last_update_time")},
+    {TAGS: schema.experiment_tags},
+)
 _NUMERIC: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "=": operator.eq,
     "!=": operator.ne,
@@ -173,11 +202,13 @@ def _match(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[boo
     return _NUMERIC[op](column, value)
 
 
-def _exists(table: FromClause, key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+def _exists(
+    target: _Target, table: Table, key: str, *conditions: ColumnElement[bool]
+) -> ColumnElement[bool]:
     query: Select[Any] = select(literal_column("1")).where(
-        table.c.run_uuid == _runs.c.run_uuid, table.c.key == key, *conditions
+        table.c[target.link] == target.id_column, table.c.key == key, *conditions
     )
-    return query.correlate(_runs).exists()
+    return query.correlate(target.table).exists()
 
 
 def _dataset_exists(field: str, op: str, value: Any) -> ColumnElement[bool]:
@@ -193,25 +224,25 @@ def _dataset_exists(field: str, op: str, value: Any) -> ColumnElement[bool]:
     return query.correlate(_runs).exists()
 
 
-def _comparison(node: Comparison) -> ColumnElement[bool]:
+def _comparison(node: Comparison, target: _Target) -> ColumnElement[bool]:
     op, value = node.op, node.value
     if node.entity == DATASETS:
         return _dataset_exists(node.key, op, value)
     if node.entity == ATTRIBUTES:
-        column = _RUN_COLUMNS[node.key]
+        column = target.attributes[node.key]
         if op in ("IS NULL", "IS NOT NULL"):
             return column.is_(None) if op == "IS NULL" else column.is_not(None)
         return _match(column, op, value)
-    table = _TABLES[node.entity]
+    table = target.children[node.entity]
     if op in ("IS NULL", "IS NOT NULL"):
-        present = _exists(table, node.key)
+        present = _exists(target, table, node.key)
         return ~present if op == "IS NULL" else present
     if node.entity == METRICS:
         # NaN is stored as NULL with is_nan set; checking the flag too keeps a NaN
         # written by another client (PostgreSQL can store one) out of every range.
         is_real = table.c.is_nan == false()
-        return _exists(table, node.key, is_real, _match(table.c.value, op, value))
-    return _exists(table, node.key, _match(table.c.value, op, value))
+        return _exists(target, table, node.key, is_real, _match(table.c.value, op, value))
+    return _exists(target, table, node.key, _match(table.c.value, op, value))
 
 
 #: Rough cost of a probe per entity. SQLite tests AND/OR terms in the order
@@ -223,42 +254,54 @@ def _cost(node: Node) -> int:
     return _COST[node.entity] if isinstance(node, Comparison) else 5
 
 
-def filter_clause(node: Node) -> ColumnElement[bool]:
-    """Return the WHERE condition (correlated to ``runs``) for a parsed filter."""
+def _clause(node: Node, target: _Target) -> ColumnElement[bool]:
     if isinstance(node, Comparison):
-        return _comparison(node)
-    clauses = [filter_clause(item) for item in sorted(node.items, key=_cost)]
+        return _comparison(node, target)
+    clauses = [_clause(item, target) for item in sorted(node.items, key=_cost)]
     return and_(*clauses) if isinstance(node, And) else or_(*clauses)
 
 
-def order_clauses(query: Select[Any], orders: list[OrderBy]) -> tuple[Select[Any], list[Any]]:
+def filter_clause(node: Node) -> ColumnElement[bool]:
+    """Return the WHERE condition, correlated to ``runs``, of a parsed run filter.
+
+    For queries of one's own over ``runs`` (a count of matching runs, say).
+    """
+    return _clause(node, _RUNS)
+
+
+def _order(
+    query: Select[Any], orders: list[OrderBy], target: _Target
+) -> tuple[Select[Any], list[Any]]:
     """Join what ``orders`` sort by onto ``query``; return it with its ORDER BY terms.
 
-    Missing values sort last in both directions and NaN metrics just before them;
-    ``start_time DESC, run_id`` break ties so that offset paging is deterministic.
+    Missing values sort last in both directions and NaN metrics just before them.
     """
     terms: list[Any] = []
     joined: dict[tuple[str, str], Any] = {}
     for item in orders:
         if item.entity == ATTRIBUTES:
-            column: Any = _RUN_COLUMNS[item.key]
+            column = target.attributes[item.key]
             terms.append(
                 column.asc().nulls_last() if item.ascending else column.desc().nulls_last()
             )
             continue
         alias = joined.get((item.entity, item.key))
         if alias is None:
-            alias = _TABLES[item.entity].alias(f"order_{len(joined)}")
+            alias = target.children[item.entity].alias(f"order_{len(joined)}")
             joined[(item.entity, item.key)] = alias
-            query = query.outerjoin(
-                alias, and_(alias.c.run_uuid == _runs.c.run_uuid, alias.c.key == item.key)
-            )
-        terms.append(alias.c.run_uuid.is_(None))
+            link = alias.c[target.link]
+            query = query.outerjoin(alias, and_(link == target.id_column, alias.c.key == item.key))
+        terms.append(alias.c[target.link].is_(None))
         if item.entity == METRICS:
             terms.append(alias.c.is_nan)
         terms.append(alias.c.value.asc() if item.ascending else alias.c.value.desc())
-    terms += [_runs.c.start_time.desc().nulls_last(), _runs.c.run_uuid.asc()]
     return query, terms
+
+
+def _check_page(offset: int, limit: int) -> None:
+    for name, number in (("offset", offset), ("limit", limit)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise InvalidInput(f"{name} must be a non-negative integer, got {number!r}")
 
 
 def build_search_query(
@@ -281,8 +324,8 @@ def build_search_query(
     stages:
         Lifecycle stages to include, e.g. ``("active",)``.
     order_by:
-        Items such as ``"metrics.rmse ASC"``; None or empty sorts by
-        ``start_time DESC``.
+        Items such as ``"metrics.rmse ASC"``, applied in turn, then
+        ``start_time DESC`` and ``run_id`` (the order when none is given).
     offset, limit:
         The page, applied in SQL.
 
@@ -295,14 +338,42 @@ def build_search_query(
     """
     node = parse_filter(filter_string)
     orders = parse_order_by(order_by)
-    for name, number in (("offset", offset), ("limit", limit)):
-        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-            raise InvalidInput(f"{name} must be a non-negative integer, got {number!r}")
+    _check_page(offset, limit)
     query = select(*_runs.c).where(
         _runs.c.experiment_id.in_([int(e) for e in experiment_ids]),
         _runs.c.lifecycle_stage.in_(list(stages)),
     )
     if node is not None:
-        query = query.where(filter_clause(node))
-    query, terms = order_clauses(query, orders)
+        query = query.where(_clause(node, _RUNS))
+    query, terms = _order(query, orders, _RUNS)
+    terms += [_runs.c.start_time.desc().nulls_last(), _runs.c.run_uuid.asc()]
+    return query.order_by(*terms).offset(offset).limit(limit)
+
+
+def build_experiment_search_query(
+    filter_string: str,
+    stages: tuple[str, ...],
+    order_by: list[str] | None,
+    offset: int,
+    limit: int,
+) -> Select[Any]:
+    """Build the query returning the ``experiments`` rows of one page.
+
+    ``filter_string`` is MLflow's experiment filter (``name LIKE 'a%'``,
+    ``tags.team = 'x'``, ``creation_time > 0``, with ``OR`` and parentheses);
+    ``order_by`` items name attributes (``"name"``, ``"creation_time DESC"``),
+    applied in turn, then ``last_update_time DESC`` and ``experiment_id``
+    (MLflow's order when none is given). Raises as :func:`build_search_query`.
+    """
+    node = parse_experiment_filter(filter_string)
+    orders = parse_experiment_order_by(order_by)
+    _check_page(offset, limit)
+    query = select(*_experiments.c).where(_experiments.c.lifecycle_stage.in_(list(stages)))
+    if node is not None:
+        query = query.where(_clause(node, _EXPERIMENTS))
+    query, terms = _order(query, orders, _EXPERIMENTS)
+    terms += [
+        _experiments.c.last_update_time.desc().nulls_last(),
+        _experiments.c.experiment_id.asc(),
+    ]
     return query.order_by(*terms).offset(offset).limit(limit)

@@ -42,6 +42,7 @@ def upgrade() -> None:
             name="fk_experiment_tags_experiment_id_experiments",
         ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "runs",
@@ -80,6 +81,7 @@ def upgrade() -> None:
                 name=f"fk_{table}_run_uuid_runs",
             ),
             sa.PrimaryKeyConstraint("run_uuid", "key", name=f"pk_{table}"),
+            sqlite_with_rowid=False,
         )
     op.create_table(
         "metrics",
@@ -111,6 +113,7 @@ def upgrade() -> None:
             name="fk_latest_metrics_run_uuid_runs",
         ),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "datasets",
