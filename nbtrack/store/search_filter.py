@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from nbtrack.errors import InvalidFilter
+from nbtrack.store._filter_tokens import NUMBER_OPS, Token, tokenize
 
 __all__ = [
     "And",
@@ -41,7 +42,6 @@ __all__ = [
 
 METRICS, PARAMS, TAGS, ATTRIBUTES, DATASETS = "metrics", "params", "tags", "attributes", "datasets"
 
-NUMBER_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 NULL_OPS = ("IS NULL", "IS NOT NULL")
 
@@ -131,81 +131,20 @@ _EXPERIMENTS = _Grammar(
 
 _DATASET_FIELDS = ("name", "digest", "context")
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_OPERATORS = {**{op: op for op in NUMBER_OPS}, "==": "=", "<>": "!="}
-_TOKEN_RE = re.compile(
-    r"""(?P<WORD>[\w.+/-]+)
-      | (?P<OP>==|!=|<>|<=|>=|[=<>])
-      | (?P<SQ>'(?:\\.|''|[^'\\])*')
-      | (?P<DQ>"(?:\\.|""|[^"\\])*")
-      | (?P<BQ>`[^`]*`)
-      | (?P<LPAREN>\() | (?P<RPAREN>\)) | (?P<COMMA>,)""",
-    re.VERBOSE | re.DOTALL,
-)
-_UNESCAPE = {q: re.compile(rf"\\([\\{q}])|{q}{q}") for q in "'\""}
-# Neither database takes NUL in text, and lone surrogates cannot be encoded.
-_BAD_CHAR_RE = re.compile("[\x00\ud800-\udfff]")
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # WORD, SQ/DQ/BQ (quoted), OP, LPAREN, RPAREN, COMMA, END
-    value: str  # the text, unescaped for quoted tokens
-    pos: int
-    end: int
-
-    def shown(self) -> str:
-        return "end of filter" if self.kind == "END" else repr(self.value)
-
-
-def _tokenize(text: str) -> list[_Token]:
-    """Split ``text`` into tokens; quoted ones carry their unescaped content.
-
-    Inside strings a backslash or a doubled quote escapes the quote and ``\\\\``
-    is one backslash; other backslashes are kept (they escape LIKE wildcards).
-    Backquoted keys have no escapes.
-    """
-    bad = _BAD_CHAR_RE.search(text)
-    if bad:
-        raise InvalidFilter(text, bad.start(), f"unexpected character U+{ord(bad.group()):04X}")
-    tokens: list[_Token] = []
-    pos, n = 0, len(text)
-    while True:
-        while pos < n and text[pos].isspace():
-            pos += 1
-        if pos == n:
-            tokens.append(_Token("END", "", n, n))
-            return tokens
-        match = _TOKEN_RE.match(text, pos)
-        c = text[pos]
-        if match is None and c in "'\"`":
-            what = "key" if c == "`" else "string"
-            raise InvalidFilter(text, pos, f"unterminated {what}: add the closing {c}")
-        if match is None:
-            hint = "; did you mean '!='?" if c == "!" else ""
-            raise InvalidFilter(text, pos, f"unexpected character {c!r}{hint}")
-        kind, value = match.lastgroup or "", match.group()
-        if kind in ("SQ", "DQ"):
-            value = _UNESCAPE[value[0]].sub(lambda m: m[1] or m[0][0], value[1:-1])
-        elif kind == "BQ":
-            value = value[1:-1]
-        elif kind == "OP":
-            value = _OPERATORS[value]
-        tokens.append(_Token(kind, value, pos, match.end()))
-        pos = match.end()
 
 
 class _Parser:
     def __init__(self, text: str, grammar: _Grammar) -> None:
         self.text, self.grammar = text, grammar
-        self.tokens = _tokenize(text)
+        self.tokens = tokenize(text)
         self.i = 0
         self.depth = self.comparisons = self.values = 0
 
     # -- helpers ----------------------------------------------------------------
-    def peek(self, ahead: int = 0) -> _Token:
+    def peek(self, ahead: int = 0) -> Token:
         return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         tok = self.peek()
         self.i = min(self.i + 1, len(self.tokens) - 1)
         return tok
@@ -214,7 +153,7 @@ class _Parser:
         tok = self.peek(ahead)
         return tok.kind == "WORD" and tok.value.upper() == word
 
-    def fail(self, tok: _Token | int, reason: str) -> InvalidFilter:
+    def fail(self, tok: Token | int, reason: str) -> InvalidFilter:
         return InvalidFilter(self.text, tok if isinstance(tok, int) else tok.pos, reason)
 
     # -- filter -------------------------------------------------------------------
@@ -359,7 +298,7 @@ class _Parser:
             return "IS NOT NULL" if negate else "IS NULL"
         raise self.fail(tok, f"expected a comparison operator after {label}, got {tok.shown()}")
 
-    def count_value(self, tok: _Token) -> None:
+    def count_value(self, tok: Token) -> None:
         self.values += 1
         if self.values > MAX_VALUES:
             raise self.fail(tok, f"a filter may hold at most {MAX_VALUES} values")
