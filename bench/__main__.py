@@ -1,0 +1,190 @@
+"""``python -m bench``: run the workloads, print the table, write ``results/latest.json``.
+
+Examples
+--------
+``python -m bench``                          nbtrack only, W1–W5
+``python -m bench --against mlflow``         nbtrack and MLflow 3.17 side by side
+``python -m bench --workloads W1,W5 --quick``  a smoke run at a tenth of the sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.report import render_table, rows
+from bench.runner import (
+    ALL_WORKLOADS,
+    MLFLOW_SPEC,
+    Plan,
+    default_cache_dir,
+    ensure_mlflow,
+    environment,
+    run_lib,
+    write_results,
+)
+
+_RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def _workloads(text: str) -> tuple[str, ...]:
+    names = tuple(w.strip().upper() for w in text.split(",") if w.strip())
+    unknown = [w for w in names if w not in ALL_WORKLOADS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {', '.join(unknown) or '(none)'}; choose from "
+            + ",".join(ALL_WORKLOADS)
+        )
+    return names
+
+
+def _libs(text: str) -> tuple[str, ...]:
+    names = tuple(lib.strip() for lib in text.split(",") if lib.strip())
+    if not names or not set(names) <= {"nbtrack", "mlflow"}:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from nbtrack,mlflow")
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run nbtrack's benchmark workloads, optionally side by side with MLflow.",
+    )
+    parser.add_argument(
+        "--against",
+        choices=["mlflow"],
+        help=f"also run every workload against mlflow=={MLFLOW_SPEC} in its own venv",
+    )
+    parser.add_argument(
+        "--workloads",
+        type=_workloads,
+        default=ALL_WORKLOADS,
+        metavar="W1,W2,…",
+        help="which workloads to run (default: all)",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="also create 10,000 runs through the fluent API (W3)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a tenth of every size (a smoke test, no verdicts)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, metavar="N", help="timed repetitions per median (5)"
+    )
+    parser.add_argument(
+        "--libs",
+        type=_libs,
+        metavar="LIB,…",
+        help="run only these libraries (e.g. 'mlflow' to debug that side alone)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=default_cache_dir(),
+        help="where MLflow's venv lives (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--mlflow-python",
+        metavar="PATH",
+        help="use this interpreter (with mlflow installed) instead of the cached venv",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=_RESULTS, help="results file (default: bench/results/)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds before a workload is killed"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the stores the workloads wrote (and say where)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return 1 if any workload failed or a check did not hold."""
+    args = _parser().parse_args(argv)
+    libs = list(args.libs or (("nbtrack", args.against) if args.against else ("nbtrack",)))
+    plan = Plan(args.workloads, args.quick, args.full, args.repeat, args.timeout)
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    pythons = {"nbtrack": sys.executable}
+    if "mlflow" in libs:
+        pythons["mlflow"] = args.mlflow_python or ensure_mlflow(args.cache_dir, progress)
+
+    workdir = Path(tempfile.mkdtemp(prefix="nbtrack-bench-"))
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    try:
+        for lib in libs:
+            for workload, records in run_lib(lib, pythons[lib], plan, workdir, progress).items():
+                results.setdefault(workload, {})[lib] = records
+    finally:
+        if args.keep:
+            progress(f"stores kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    table = rows(results)
+    wall_s = round(time.perf_counter() - started, 1)
+    document = {
+        **environment(),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "plan": {
+            "workloads": list(plan.workloads),
+            "jobs": plan.jobs(),
+            "quick": plan.quick,
+            "full": plan.full,
+            "repeat": plan.repeat,
+        },
+        "interpreters": pythons,
+        "wall_s": wall_s,
+        "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "results": results,
+        "targets": [
+            {
+                "workload": row.figure.workload,
+                "size": row.size,
+                "figure": row.figure.key,
+                "target": row.figure.target,
+                "better": row.figure.better,
+                "nbtrack": row.values.get("nbtrack"),
+                "met": row.met(),
+            }
+            for row in table
+            if row.target_applies()
+        ],
+    }
+    write_results(args.output, document)
+
+    print(render_table(table, libs))
+    for workload, by_lib in results.items():
+        for lib, records in by_lib.items():
+            for record in records:
+                if record.get("store_built_by"):
+                    print(
+                        f"{workload} {lib} {record['size']:,}-run store: {record['store_built_by']}"
+                        f" ({record['store_build_s']:.1f} s)"
+                    )
+    failures = [
+        f"{workload} {lib} {record.get('size') or ''}: {record.get('error')}"
+        for workload, by_lib in results.items()
+        for lib, records in by_lib.items()
+        for record in records
+        if not record.get("ok")
+    ]
+    for failure in failures:
+        print(f"FAILED {failure}")
+    print(f"\nwall time {wall_s:.0f} s; results in {args.output}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

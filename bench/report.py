@@ -1,0 +1,184 @@
+"""The figures each workload reports, nbtrack's targets, and the side-by-side table.
+
+Every figure says which way is better. The ratio column always reads "nbtrack
+is N times better": MLflow/nbtrack for times and sizes (lower is better),
+nbtrack/MLflow for rates (higher is better). A target applies only at the size
+the issue states it for (10,000 points, 10,000 runs…), so ``--quick`` runs
+show no verdicts for those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FIGURES", "Figure", "Row", "render_table", "rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure of a workload's record.
+
+    Parameters
+    ----------
+    workload, key
+        Where the figure is found: ``record[key]`` of a ``workload`` record.
+    label, unit
+        How the table names it.
+    better
+        ``"lower"`` or ``"higher"``.
+    target
+        nbtrack's target (a bound in the ``better`` direction), if any.
+    target_size
+        The record size the target is stated for; None when any size will do.
+    compare
+        False when a ratio means nothing (MLflow's durability is synchronous).
+    """
+
+    workload: str
+    key: str
+    label: str
+    unit: str
+    better: str
+    target: float | None = None
+    target_size: int | None = None
+    compare: bool = True
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("W1", "process_ms", "python -c 'import <lib>' (whole process)", "ms", "lower", 100),
+    Figure("W1", "import_ms", "import <lib> (in-process)", "ms", "lower"),
+    Figure("W1", "python_startup_ms", "python -c pass (baseline)", "ms", "lower", compare=False),
+    Figure("W1", "load_ext_ms", "%load_ext nbtrack", "ms", "lower", compare=False),
+    Figure("W2", "log_metric_us_per_call", "log_metric per call", "µs", "lower", 10, 10_000),
+    Figure("W2", "durable_ms", "last call → durable", "ms", "lower", 1000, 10_000, compare=False),
+    Figure(
+        "W2", "sustained_points_per_s", "sustained (calls + flush)", "pts/s", "higher", 2e5, 10_000
+    ),
+    Figure("W2", "log_batch_points_per_s", "log_batch", "pts/s", "higher", 250_000, 10_000),
+    Figure("W2", "peak_rss_mb", "peak RSS", "MB", "lower", 100, 10_000),
+    Figure("W3", "runs_per_s", "runs × 20 params, 5 metrics, 3 tags", "runs/s", "higher", 1e3),
+    Figure("W4", "search_ms", "search_runs filter + order_by", "ms", "lower", 20, 10_000),
+    Figure("W4", "search_rows", "  rows returned", "rows", "lower", compare=False),
+    Figure("W4", "all_runs_df_ms", "all-runs DataFrame", "ms", "lower", 200, 10_000),
+    Figure("W5", "history_ms", "get_metric_history", "ms", "lower", 10, 10_000),
+)
+
+_SIZE_UNIT = {"W2": "points", "W3": "runs", "W4": "runs", "W5": "points"}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the table: a figure at one size, for each library."""
+
+    figure: Figure
+    size: int
+    values: dict[str, float | None]
+    errors: dict[str, str]
+
+    @property
+    def where(self) -> str:
+        """The workload and its size, e.g. ``W4 10,000 runs``."""
+        unit = _SIZE_UNIT.get(self.figure.workload)
+        return f"{self.figure.workload} {self.size:,} {unit}" if unit else self.figure.workload
+
+    def ratio(self) -> float | None:
+        """How many times better nbtrack is than MLflow, or None."""
+        ours, theirs = self.values.get("nbtrack"), self.values.get("mlflow")
+        if not self.figure.compare or not ours or not theirs:
+            return None
+        return theirs / ours if self.figure.better == "lower" else ours / theirs
+
+    def target_applies(self) -> bool:
+        """Whether nbtrack's target is stated for this size."""
+        f = self.figure
+        return f.target is not None and f.target_size in (None, self.size)
+
+    def met(self) -> bool | None:
+        """Whether nbtrack meets its target; None when there is no verdict."""
+        value = self.values.get("nbtrack")
+        if not self.target_applies() or value is None:
+            return None
+        assert self.figure.target is not None
+        if self.figure.better == "lower":
+            return value <= self.figure.target
+        return value >= self.figure.target
+
+
+def rows(results: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> list[Row]:
+    """The table's rows from ``results[workload][lib]`` → records (one per size)."""
+    out = []
+    workloads = dict.fromkeys(f.workload for f in FIGURES)
+    for workload in workloads:
+        by_lib = results.get(workload, {})
+        sizes = sorted({r.get("size", 0) for records in by_lib.values() for r in records})
+        for size, figure in ((s, f) for s in sizes for f in FIGURES if f.workload == workload):
+            values: dict[str, float | None] = {}
+            errors: dict[str, str] = {}
+            for lib, records in by_lib.items():
+                for record in records:
+                    if record.get("size", 0) != size:
+                        continue
+                    if record.get("ok"):
+                        values[lib] = record.get(figure.key)
+                    else:
+                        errors[lib] = str(record.get("error", "failed"))
+            out.append(Row(figure, size, values, errors))
+    return out
+
+
+def render_table(table: Iterable[Row], libs: list[str]) -> str:
+    """The rows as a fixed-width text table with a legend."""
+    header = ["workload", "figure", "better", *libs]
+    if "mlflow" in libs:
+        header.append("nbtrack vs mlflow")
+    header += ["nbtrack target", "met"]
+    lines = [header]
+    for row in table:
+        f = row.figure
+        line = [row.where, f"{f.label} [{f.unit}]", f.better if f.compare else ""]
+        for lib in libs:
+            line.append("FAILED" if lib in row.errors else _number(row.values.get(lib)))
+        if "mlflow" in libs:
+            ratio = row.ratio()
+            line.append("" if ratio is None else f"{ratio:,.1f}x")
+        line.append(_target(f) if row.target_applies() else "")
+        line.append({True: "yes", False: "NO", None: ""}[row.met()])
+        lines.append(line)
+    widths = [max(len(cells[i]) for cells in lines) for i in range(len(header))]
+    numeric = set(range(3, len(header)))
+    text = []
+    for n, cells in enumerate(lines):
+        text.append(
+            "  ".join(
+                c.rjust(w) if i in numeric else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+        )
+        if n == 0:
+            text.append("  ".join("-" * w for w in widths))
+    text.append("")
+    text.append(
+        "ratio = how many times better nbtrack is (mlflow/nbtrack where lower is better, "
+        "nbtrack/mlflow where higher is better); targets apply at the sizes the issue states."
+    )
+    return "\n".join(text)
+
+
+def _number(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _target(figure: Figure) -> str:
+    assert figure.target is not None
+    sign = "≤" if figure.better == "lower" else "≥"
+    return f"{sign} {_number(figure.target)} {figure.unit}"

@@ -1,0 +1,182 @@
+"""Which workloads run at which sizes, in which interpreter, and where results go.
+
+nbtrack runs in this interpreter with the repository on ``PYTHONPATH``;
+MLflow runs in a venv of its own under the cache folder, created on first use
+(``pip install mlflow==3.17.*``). Workloads run one at a time (two of them at
+once on a small machine would measure each other).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench._proc import REPO_ROOT, run_worker
+
+__all__ = [
+    "MLFLOW_SPEC",
+    "Plan",
+    "default_cache_dir",
+    "ensure_mlflow",
+    "environment",
+    "run_lib",
+    "write_results",
+]
+
+#: The MLflow release the comparison is against.
+MLFLOW_SPEC = "3.17.*"
+#: Every workload, in the order they run.
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The workloads to run and their sizes.
+
+    Sizes are the issue's (10,000 points; 1,000 and 10,000 runs), divided by
+    ten with ``quick``. W3 creates 10,000 runs through the fluent API only with
+    ``full``; W4's 10,000-run store is otherwise built by each library's
+    fastest path.
+    """
+
+    workloads: tuple[str, ...] = ALL_WORKLOADS
+    quick: bool = False
+    full: bool = False
+    repeat: int = 5
+    timeout: float = 1800.0
+
+    @property
+    def points(self) -> int:
+        """Metric points in W2 and W5."""
+        return 1_000 if self.quick else 10_000
+
+    @property
+    def run_sizes(self) -> tuple[int, int]:
+        """The small and large numbers of runs for W3 and W4."""
+        return (100, 1_000) if self.quick else (1_000, 10_000)
+
+    def jobs(self) -> list[tuple[str, int]]:
+        """``(workload, size)`` pairs in the order they run."""
+        small, large = self.run_sizes
+        sizes = {
+            "W1": [0],
+            "W2": [self.points],
+            "W3": [small, large] if self.full else [small],
+            "W4": [small, large],
+            "W5": [self.points],
+        }
+        return [(w, size) for w in ALL_WORKLOADS if w in self.workloads for size in sizes[w]]
+
+
+def run_lib(
+    lib: str,
+    python: str,
+    plan: Plan,
+    workdir: Path,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Run the plan for ``lib`` with ``python``; return ``{workload: [records]}``.
+
+    Each job gets a fresh store under ``workdir``, except W4, which searches
+    the store W3 left at the same size when there is one.
+    """
+    results: dict[str, list[dict[str, Any]]] = {}
+    w3_stores: dict[int, Path] = {}
+    for workload, size in plan.jobs():
+        store = workdir / lib / f"{workload}-{size}"
+        if workload == "W4" and size in w3_stores:
+            store = w3_stores[size]
+        progress(f"{lib:8} {workload} {size or '':>6} …")
+        start = time.perf_counter()
+        record = run_worker(
+            lib,
+            workload,
+            store=store,
+            size=size,
+            repeat=plan.repeat,
+            python=python,
+            timeout=plan.timeout,
+        )
+        record["wall_s"] = round(time.perf_counter() - start, 2)
+        status = "ok" if record.get("ok") else f"FAILED: {record.get('error')}"
+        progress(f"{lib:8} {workload} {size or '':>6} {record['wall_s']:7.1f} s  {status}")
+        if workload == "W3" and record.get("ok"):
+            w3_stores[size] = store
+        results.setdefault(workload, []).append(record)
+    return results
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/nbtrack/bench``, or ``~/.cache/nbtrack/bench``."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "nbtrack" / "bench"
+
+
+def ensure_mlflow(cache_dir: Path, progress: Callable[[str], None] = lambda message: None) -> str:
+    """The interpreter of a venv with ``mlflow==3.17.*``, created on first use.
+
+    The venv is ``<cache_dir>/mlflow-3.17``; a venv that exists but holds
+    another MLflow (or none) is brought back to the pinned release by pip.
+    """
+    venv = cache_dir / f"mlflow-{MLFLOW_SPEC.rstrip('.*')}"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if python.exists() and _mlflow_version(python).startswith(MLFLOW_SPEC.rstrip("*")):
+        return str(python)
+    if not python.exists():
+        progress(f"creating a venv for MLflow at {venv}")
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    progress(f"installing mlflow=={MLFLOW_SPEC} into {venv} (a few minutes, once)")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"mlflow=={MLFLOW_SPEC}"], check=True
+    )
+    return str(python)
+
+
+def _mlflow_version(python: Path) -> str:
+    proc = subprocess.run(
+        [str(python), "-c", "from importlib.metadata import version; print(version('mlflow'))"],
+        capture_output=True,
+        text=True,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def environment() -> dict[str, Any]:
+    """Where and when: Python, platform, CPUs, timestamp, git commit of the repository."""
+    return {
+        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        # Other work on the machine skews every figure; the load says how much.
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain")),
+    }
+
+
+def _git(*args: str) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` to ``path`` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
