@@ -238,3 +238,17 @@ def test_default_store_is_found_in_an_ancestor(
         pass
     assert (tmp_dir / ".nbtrack" / "nbtrack.db").is_file()
     assert not (sub / ".nbtrack").exists()
+
+
+def test_history_keeps_distinct_points_and_stores_an_exact_repeat_once(
+    tracking_uri: str,
+) -> None:
+    with nbt.start_run() as run:
+        nbt.log_metric("m", 1.0, step=0, timestamp=1000)
+        nbt.log_metric("m", 2.0, step=0, timestamp=1000)  # same step and time, new value
+        nbt.log_metric("m", 1.0, step=0, timestamp=1000)  # the very same point again
+        nbt.log_metric("m", float("nan"), step=1, timestamp=1001)
+    history = nbt.get_metric_history(run.info.run_id, "m")
+    assert [(m.step, m.value) for m in history[:2]] == [(0, 1.0), (0, 2.0)]
+    assert len(history) == 3 and math.isnan(history[2].value)
+    assert math.isnan(nbt.get_run(run.info.run_id).data.metrics["m"])

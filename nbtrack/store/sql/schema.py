@@ -110,20 +110,24 @@ class SqlTag(SqlBase):
 
 
 class SqlMetric(SqlBase):
-    """Every logged point; history queries read it by (run, key, step)."""
+    """Every logged point, clustered by (run, key, step, timestamp) for history reads.
+
+    The whole point is the primary key, as in MLflow: logging the very same
+    point twice stores it once. NaN is stored as 0.0 with ``is_nan`` set,
+    because a key column cannot hold SQLite's NULL-for-NaN.
+    """
 
     __tablename__ = "metrics"
-    __table_args__ = (Index(None, "run_uuid", "key", "step"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     run_uuid: Mapped[str] = mapped_column(
-        ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
     )
-    key: Mapped[str] = mapped_column(String(250), nullable=False)
-    value: Mapped[float | None] = mapped_column(_Double)
-    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    step: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    is_nan: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    value: Mapped[float] = mapped_column(_Double, primary_key=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean, primary_key=True)
 
 
 class SqlLatestMetric(SqlBase):

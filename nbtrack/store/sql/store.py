@@ -414,13 +414,14 @@ class SqlStore:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Validate everything, then write metrics, params and tags in one transaction."""
+        valid_keys = check._valid_keys
         points: list[MetricPoint] = [
             (
                 run_id,
-                check.validate_key(m.key, "metric"),
-                check.metric_value(m.key, m.value),
-                int(m.timestamp),
-                check.metric_step(m.step),
+                m.key if m.key in valid_keys else check.validate_key(m.key, "metric"),
+                m.value if m.value.__class__ is float else check.metric_value(m.key, m.value),
+                m.timestamp if m.timestamp.__class__ is int else int(m.timestamp),
+                m.step if m.step.__class__ is int else check.metric_step(m.step),
             )
             for m in metrics
         ]
@@ -463,7 +464,7 @@ class SqlStore:
         with raw_read(self.engine) as cur:
             rows = cur.execute(
                 "SELECT value, timestamp, step, is_nan FROM metrics "
-                "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, id",
+                "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp",
                 (run_id, key),
             ).fetchall()
             if (

@@ -7,7 +7,6 @@ are folded in Python first so each (run, key) costs one upsert.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,8 @@ _UPSERT_LATEST = (
     "AND excluded.timestamp >= latest_metrics.timestamp)"
 )
 _INSERT_POINTS = (
-    "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 _INSERT_RUN = (
     "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
@@ -111,16 +111,14 @@ def write_metric_points(cur: RawCursor, points: Sequence[MetricPoint]) -> None:
     """Append points to the history and move each (run, key)'s latest value forward."""
     if not points:
         return
-    isnan = math.isnan
-    rows = []
+    # NaN is the one value unequal to itself. History keeps it as 0.0 + flag (a key
+    # column cannot be NULL); latest_metrics as NULL + flag.
+    rows = [(r, k, st, ts, 0.0 if v != v else v, v != v) for r, k, v, ts, st in points]
     latest: dict[tuple[str, str], tuple[float | None, int, int, bool]] = {}
-    for run_id, key, value, timestamp, step in points:
-        nan = isnan(value)
-        stored = None if nan else value
-        rows.append((run_id, key, stored, timestamp, step, nan))
-        current = latest.get((run_id, key))
-        if current is None or (step, timestamp) >= (current[2], current[1]):
-            latest[(run_id, key)] = (stored, timestamp, step, nan)
+    for r, k, st, ts, v, nan in rows:
+        current = latest.get((r, k))
+        if current is None or st > current[2] or (st == current[2] and ts >= current[1]):
+            latest[(r, k)] = (None if nan else v, ts, st, nan)
     cur.executemany(_INSERT_POINTS, rows)
     cur.executemany(
         _UPSERT_LATEST, [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()]

@@ -14,7 +14,6 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _double = sa.Float(precision=53)
 
 
@@ -85,19 +84,20 @@ def upgrade() -> None:
         )
     op.create_table(
         "metrics",
-        sa.Column("id", _big_id, autoincrement=True, nullable=False),
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", _double),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
+        sa.Column("step", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("timestamp", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("value", _double, nullable=False),
         sa.Column("is_nan", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE", name="fk_metrics_run_uuid_runs"
         ),
-        sa.PrimaryKeyConstraint("id", name="pk_metrics"),
+        sa.PrimaryKeyConstraint(
+            "run_uuid", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"
+        ),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_metrics_run_uuid_key_step", "metrics", ["run_uuid", "key", "step"])
     op.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
