@@ -71,7 +71,7 @@ def metric_value(key: str, value: object) -> float:
 def metric_step(step: object) -> int:
     """Return ``step`` as an int (None is 0)."""
     if step.__class__ is int:
-        return step  # type: ignore[return-value]
+        return step
     if step is None:
         return 0
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):

@@ -113,6 +113,8 @@ class MetricBuffer:
 
     def flush(self) -> None:
         """Write every queued point now; raises if the store refuses them."""
+        if not self._points:
+            return
         with self._flush_lock:
             points = self._points
             n = len(points)

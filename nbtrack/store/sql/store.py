@@ -37,7 +37,7 @@ from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunN
 from nbtrack.store.base import Purge
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
-from nbtrack.store.sql.raw import RawCursor, raw_read, raw_transaction
+from nbtrack.store.sql.raw import RawCursor, raw_read, raw_transaction, write_lock
 from nbtrack.store.sql.writes import (
     check_writable,
     insert_run,
@@ -87,6 +87,7 @@ class SqlStore:
         while True:
             try:
                 with (
+                    write_lock(self.engine),
                     self.engine.connect().execution_options(nbtrack_write=True) as conn,
                     conn.begin(),
                 ):
