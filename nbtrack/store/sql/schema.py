@@ -57,7 +57,7 @@ class SqlExperiment(SqlBase):
 
 class SqlExperimentTag(SqlBase):
     __tablename__ = "experiment_tags"
-    # Clustered on the primary key: a run's data is one range, probes by (run, key) are cheap.
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     experiment_id: Mapped[int] = mapped_column(
@@ -87,13 +87,8 @@ class SqlRun(SqlBase):
 
 class SqlParam(SqlBase):
     __tablename__ = "params"
-    # Clustered on the primary key: a run's data is one range, probes by (run, key) are cheap.
-    __table_args__ = (
-        # Filters select runs by (key, value). SQLite only: PostgreSQL cannot index
-        # values this long in a b-tree, and hashes its semi-joins anyway.
-        Index(None, "key", "value").ddl_if(dialect="sqlite"),
-        {"sqlite_with_rowid": False},
-    )
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(
         ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
@@ -104,13 +99,8 @@ class SqlParam(SqlBase):
 
 class SqlTag(SqlBase):
     __tablename__ = "tags"
-    # Clustered on the primary key: a run's data is one range, probes by (run, key) are cheap.
-    __table_args__ = (
-        # Filters select runs by (key, value). SQLite only: PostgreSQL cannot index
-        # values this long in a b-tree, and hashes its semi-joins anyway.
-        Index(None, "key", "value").ddl_if(dialect="sqlite"),
-        {"sqlite_with_rowid": False},
-    )
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(
         ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
@@ -144,7 +134,7 @@ class SqlLatestMetric(SqlBase):
     """The point with the highest (step, timestamp) per run and key; search reads this."""
 
     __tablename__ = "latest_metrics"
-    # Clustered on the primary key: a run's data is one range, probes by (run, key) are cheap.
+    # Clustered on the primary key: search probes (run_uuid, key) per run.
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_uuid: Mapped[str] = mapped_column(

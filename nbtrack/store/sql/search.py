@@ -211,15 +211,6 @@ def _exists(
     return query.correlate(target.table).exists()
 
 
-def _member(
-    target: _Target, table: Table, key: str, *conditions: ColumnElement[bool]
-) -> ColumnElement[bool]:
-    # Uncorrelated: the database builds the set of matching ids once (from the
-    # (key, value) index on SQLite) instead of probing once per candidate run.
-    ids: Select[Any] = select(table.c[target.link]).where(table.c.key == key, *conditions)
-    return target.id_column.in_(ids)
-
-
 def _dataset_exists(field: str, op: str, value: Any) -> ColumnElement[bool]:
     inputs, datasets = schema.run_inputs, schema.datasets
     column: ColumnElement[Any] = (
@@ -243,11 +234,6 @@ def _comparison(node: Comparison, target: _Target) -> ColumnElement[bool]:
             return column.is_(None) if op == "IS NULL" else column.is_not(None)
         return _match(column, op, value)
     table = target.children[node.entity]
-    if node.entity != METRICS:
-        if op in ("IS NULL", "IS NOT NULL"):
-            present = _member(target, table, node.key)
-            return ~present if op == "IS NULL" else present
-        return _member(target, table, node.key, _match(table.c.value, op, value))
     if op in ("IS NULL", "IS NOT NULL"):
         present = _exists(target, table, node.key)
         return ~present if op == "IS NULL" else present
@@ -259,10 +245,9 @@ def _comparison(node: Comparison, target: _Target) -> ColumnElement[bool]:
     return _exists(target, table, node.key, _match(table.c.value, op, value))
 
 
-#: Rough cost of a test per entity. SQLite tests AND/OR terms in the order
-#: given and stops early, so cheap tests go first: a column, then membership
-#: in a prepared set of ids (params, tags), then probes (metrics, datasets).
-_COST = {ATTRIBUTES: 0, PARAMS: 1, TAGS: 1, METRICS: 2, DATASETS: 4}
+#: Rough cost of a probe per entity. SQLite tests AND/OR terms in the order
+#: given and stops early, so cheap probes on small tables go first.
+_COST = {ATTRIBUTES: 0, METRICS: 1, TAGS: 2, PARAMS: 3, DATASETS: 4}
 
 
 def _cost(node: Node) -> int:

@@ -82,8 +82,6 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("run_uuid", "key", name=f"pk_{table}"),
             sqlite_with_rowid=False,
         )
-        if op.get_bind().dialect.name == "sqlite":
-            op.create_index(f"ix_{table}_key_value", table, ["key", "value"])
     op.create_table(
         "metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
