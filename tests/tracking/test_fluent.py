@@ -252,3 +252,41 @@ def test_history_keeps_distinct_points_and_stores_an_exact_repeat_once(
     assert [(m.step, m.value) for m in history[:2]] == [(0, 1.0), (0, 2.0)]
     assert len(history) == 3 and math.isnan(history[2].value)
     assert math.isnan(nbt.get_run(run.info.run_id).data.metrics["m"])
+
+
+def test_in_memory_artifacts_land_in_the_run(tracking_uri: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
+    ax.plot([1, 2, 3])
+    with nbt.start_run() as run:
+        nbt.log_text("hello", "notes/readme.txt")
+        nbt.log_figure(fig, "plots/curve.png")
+        nbt.log_image(np.zeros((8, 12, 3), dtype=np.uint8), "images/black.png")
+        nbt.log_table(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), "table.json")
+        nbt.log_dict({"lr": 0.1}, "config.json")
+        with pytest.raises(nbt.InvalidInput, match=r"\.\."):
+            nbt.log_text("x", "../escape.txt")
+    plt.close(fig)
+    run_id = run.info.run_id
+    top = {(f.path, f.is_dir) for f in nbt.list_artifacts(run_id)}
+    assert top == {
+        ("config.json", False),
+        ("images", True),
+        ("notes", True),
+        ("plots", True),
+        ("table.json", False),
+    }
+    folder = Path(nbt.download_artifacts(run_id))
+    assert (folder / "notes" / "readme.txt").read_text() == "hello"
+    assert Image.open(folder / "plots" / "curve.png").size == (100, 100)
+    assert Image.open(folder / "images" / "black.png").size == (12, 8)
+    table = pd.read_json(folder / "table.json", orient="split")
+    assert table.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
+    assert not (folder.parent / "escape.txt").exists()
