@@ -6,7 +6,6 @@ input has been validated, so bad input never leaves anything partial behind.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import time
@@ -19,7 +18,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nbtrack import _validation as check
 from nbtrack.entities import (
-    Dataset,
     DatasetInput,
     Experiment,
     LifecycleStage,
@@ -28,16 +26,24 @@ from nbtrack.entities import (
     Run,
     RunData,
     RunInfo,
-    RunInputs,
     RunStatus,
     RunTag,
     ViewType,
 )
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
 from nbtrack.store.base import Purge
+from nbtrack.store.paging import decode_page_token, encode_page_token
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
-from nbtrack.store.sql.raw import RawCursor, raw_read, raw_transaction, write_lock
+from nbtrack.store.sql.purge import purge_deleted
+from nbtrack.store.sql.raw import raw_read, raw_transaction, write_lock
+from nbtrack.store.sql.reads import (
+    RUN_INFO_COLUMNS,
+    load_inputs,
+    load_runs,
+    run_info,
+    run_info_from,
+)
 from nbtrack.store.sql.writes import (
     check_writable,
     insert_run,
@@ -53,8 +59,6 @@ if TYPE_CHECKING:
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-_CHUNK = 500  # ids per IN (...) when loading the data of many runs
-_RUN_COLUMNS = list(s.runs.c)
 
 
 def _now_ms() -> int:
@@ -314,14 +318,14 @@ class SqlStore:
         """Return a run with its params, latest metrics, tags and inputs."""
         with self._read() as conn:
             row = self._run_row(conn, run_id)
-            (run,) = self._load_runs(conn, [row])
-            run.inputs = self._load_inputs(conn, run_id)
+            (run,) = load_runs(conn, [row])
+            run.inputs = load_inputs(conn, run_id)
         return run
 
     def get_run_info(self, run_id: str) -> RunInfo:
         """Return a run's info alone (one query; used to check a run is writable)."""
         with self._read() as conn:
-            return _info(self._run_row(conn, run_id))
+            return run_info(self._run_row(conn, run_id))
 
     def update_run_info(
         self,
@@ -346,7 +350,7 @@ class SqlStore:
                 )
             values["name"] = run_name
         with raw_transaction(self.engine) as cur:
-            row = cur.execute(f"SELECT {_RAW_RUN_COLUMNS} FROM runs WHERE run_uuid = ?", (run_id,))
+            row = cur.execute(f"SELECT {RUN_INFO_COLUMNS} FROM runs WHERE run_uuid = ?", (run_id,))
             row = row.fetchone()
             if row is None:
                 raise NotFoundError(f"No run with id {run_id!r}")
@@ -357,9 +361,9 @@ class SqlStore:
                 )
             if run_name is not None:
                 write_tags(cur, run_id, [RunTag("mlflow.runName", run_name)])
-        current = dict(zip(_RAW_RUN_COLUMNS.split(", "), row, strict=True))
+        current = dict(zip(RUN_INFO_COLUMNS.split(", "), row, strict=True))
         current.update(values)
-        return _info_from(current)
+        return run_info_from(current)
 
     def end_run(
         self, run_id: str, status: str, end_time: int, metric_points: Sequence[MetricPoint] = ()
@@ -514,23 +518,6 @@ class SqlStore:
                     {"r": run_id, "d": found, "t": json.dumps(item.tags)},
                 )
 
-    def _load_inputs(self, conn: Connection, run_id: str) -> RunInputs:
-        rows = conn.execute(
-            select(s.datasets, s.run_inputs.c.tags)
-            .join(s.run_inputs, s.run_inputs.c.dataset_uuid == s.datasets.c.dataset_uuid)
-            .where(s.run_inputs.c.run_uuid == run_id)
-            .order_by(s.datasets.c.name)
-        ).all()
-        return RunInputs(
-            [
-                DatasetInput(
-                    Dataset(r.name, r.digest, r.source_type, r.source, r.schema, r.profile),
-                    json.loads(r.tags),
-                )
-                for r in rows
-            ]
-        )
-
     # search --------------------------------------------------------------------
 
     def search_runs(
@@ -547,7 +534,7 @@ class SqlStore:
 
         if not isinstance(max_results, int) or max_results < 1:
             raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
-        offset = _decode_page_token(page_token)
+        offset = decode_page_token(page_token)
         ids = [_int_id(e) for e in experiment_ids]
         query = build_search_query(
             ids,
@@ -560,151 +547,23 @@ class SqlStore:
         with self._read() as conn:
             rows = conn.execute(query).all()
             more = len(rows) > max_results
-            runs = self._load_runs(conn, rows[:max_results])
-        token = _encode_page_token(offset + max_results) if more else None
+            runs = load_runs(conn, rows[:max_results])
+        token = encode_page_token(offset + max_results) if more else None
         return runs, token
-
-    def _load_runs(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-        runs = [Run(info=_info(r), data=RunData()) for r in rows]
-        by_id = {run.info.run_id: run.data for run in runs}
-        ids = list(by_id)
-        nan = float("nan")
-        # Tens of thousands of rows: read them through the DBAPI cursor of this
-        # same transaction, skipping SQLAlchemy's per-row result machinery.
-        cur = RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
-        agg = _JSON_OBJECT_AGG.get(conn.dialect.name)
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = cur.in_list(len(chunk))
-            if agg:
-                # One JSON object per run and table: a tenth of the Python objects
-                # that (run, key, value) rows cost, for exactly the same text.
-                for run_id, params, tags in cur.execute(
-                    f"SELECT r.run_uuid, "
-                    f"(SELECT {agg}(key, value) FROM params WHERE run_uuid = r.run_uuid), "
-                    f"(SELECT {agg}(key, value) FROM tags WHERE run_uuid = r.run_uuid) "
-                    f"FROM runs r WHERE r.run_uuid IN {marks}",
-                    chunk,
-                ).fetchall():
-                    data = by_id[run_id]
-                    data.params = _as_dict(params)
-                    data.tags = _as_dict(tags)
-            else:
-                for run_id, key, value in cur.execute(
-                    f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN {marks}", chunk
-                ).fetchall():
-                    by_id[run_id].params[key] = value
-                for run_id, key, value in cur.execute(
-                    f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN {marks}", chunk
-                ).fetchall():
-                    by_id[run_id].tags[key] = value
-            # Metrics stay rows: JSON would round floats to 15 digits.
-            for run_id, key, value, isnan in cur.execute(
-                "SELECT run_uuid, key, value, is_nan FROM latest_metrics "
-                f"WHERE run_uuid IN {marks}",
-                chunk,
-            ).fetchall():
-                by_id[run_id].metrics[key] = nan if isnan else value
-        return runs
 
     # garbage collection --------------------------------------------------------
 
     def purge_deleted(self, older_than: int | None = None, dry_run: bool = False) -> Purge:
-        """Delete binned runs and experiments for good and say what went.
+        """Delete binned runs and experiments for good (``dry_run``: only list them).
 
         ``older_than`` (ms since the epoch) keeps what was deleted after that
         moment: runs by their deletion time, experiments by their last update
         (the deletion). A purged experiment takes all its runs with it.
-        ``dry_run`` reports the same without deleting anything.
         """
-        exp_deleted: Any = s.experiments.c.lifecycle_stage == LifecycleStage.DELETED
-        run_deleted: Any = s.runs.c.lifecycle_stage == LifecycleStage.DELETED
-        if older_than is not None:
-            exp_deleted = exp_deleted & (s.experiments.c.last_update_time <= older_than)
-            run_deleted = run_deleted & (s.runs.c.deleted_time <= older_than)
-        doomed_exps = select(s.experiments.c.experiment_id).where(exp_deleted)
-        where = run_deleted | s.runs.c.experiment_id.in_(doomed_exps)
         with self._read() if dry_run else self._write() as conn:
-            victims = conn.execute(
-                select(s.runs.c.run_uuid, s.runs.c.artifact_uri).where(where)
-            ).all()
-            exps = conn.execute(
-                select(s.experiments.c.experiment_id, s.experiments.c.name).where(exp_deleted)
-            ).all()
-            purge = Purge([(r, a) for r, a in victims], [(str(e), n) for e, n in exps])
-            if dry_run:
-                return purge
-            ids = [v[0] for v in victims]
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                for table in (s.metrics, s.latest_metrics, s.params, s.tags, s.run_inputs):
-                    conn.execute(delete(table).where(table.c.run_uuid.in_(chunk)))
-                conn.execute(delete(s.runs).where(s.runs.c.run_uuid.in_(chunk)))
-            exp_ids = [int(e) for e, _ in purge.experiments]
-            if exp_ids:
-                datasets_of = select(s.datasets.c.dataset_uuid).where(
-                    s.datasets.c.experiment_id.in_(exp_ids)
-                )
-                conn.execute(
-                    delete(s.run_inputs).where(s.run_inputs.c.dataset_uuid.in_(datasets_of))
-                )
-                for table in (s.datasets, s.experiment_tags, s.experiments):
-                    conn.execute(delete(table).where(table.c.experiment_id.in_(exp_ids)))
-        return purge
+            return purge_deleted(conn, older_than, dry_run)
 
     def count_runs(self) -> int:
         """Return how many runs the store holds (all stages)."""
         with self._read() as conn:
             return conn.execute(select(func.count()).select_from(s.runs)).scalar_one()
-
-
-_JSON_OBJECT_AGG = {"sqlite": "json_group_object", "postgresql": "json_object_agg"}
-
-
-def _as_dict(value: str | dict[str, str] | None) -> dict[str, str]:
-    if value is None:
-        return {}
-    return json.loads(value) if isinstance(value, str) else value
-
-
-_RAW_RUN_COLUMNS = (
-    "run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri, "
-    "lifecycle_stage, user_id"
-)
-
-
-def _info_from(values: dict[str, Any]) -> RunInfo:
-    return RunInfo(
-        run_id=values["run_uuid"],
-        run_name=values["name"],
-        experiment_id=str(values["experiment_id"]),
-        status=values["status"],
-        start_time=values["start_time"],
-        end_time=values["end_time"],
-        artifact_uri=values["artifact_uri"],
-        lifecycle_stage=values["lifecycle_stage"],
-        user_id=values["user_id"],
-    )
-
-
-def _info(row: Row[Any]) -> RunInfo:
-    # Positional access (columns in schema.runs order) is several times faster
-    # than by name, which matters when a search returns 10,000 runs.
-    run_id, name, exp_id, user_id, status, start, end, stage, artifact_uri = tuple(row)[:9]
-    return RunInfo(run_id, name, str(exp_id), status, start, end, artifact_uri, stage, user_id)
-
-
-def _encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _decode_page_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput(f"Invalid page_token {token!r}") from None
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidInput(f"Invalid page_token {token!r}")
-    return offset
