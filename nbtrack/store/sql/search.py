@@ -245,9 +245,11 @@ def _comparison(node: Comparison, target: _Target) -> ColumnElement[bool]:
     return _exists(target, table, node.key, _match(table.c.value, op, value))
 
 
-#: Rough cost of a probe per entity. SQLite tests AND/OR terms in the order
-#: given and stops early, so cheap probes on small tables go first.
-_COST = {ATTRIBUTES: 0, METRICS: 1, TAGS: 2, PARAMS: 3, DATASETS: 4}
+#: Order in which terms are tested. SQLite tests AND/OR terms in the order given
+#: and stops early, so column tests go first, then params and tags (usually
+#: equalities that reject most runs: 12k instead of 16k probes on the W4 bench
+#: filter), then metric ranges and dataset joins.
+_COST = {ATTRIBUTES: 0, PARAMS: 1, TAGS: 2, METRICS: 3, DATASETS: 4}
 
 
 def _cost(node: Node) -> int:
