@@ -33,7 +33,9 @@ def experiments() -> None:
 @tracking_uri_option
 def list_experiments(view: str, as_json: bool) -> None:
     """List experiments: id, name, stage, creation time and artifact location."""
-    found = get_client().search_experiments(VIEWS[view], max_results=1_000_000)
+    found = get_client().search_experiments(
+        VIEWS[view], max_results=1_000_000, order_by=["creation_time ASC"]
+    )
     rows = [
         {
             "experiment_id": e.experiment_id,

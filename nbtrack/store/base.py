@@ -50,9 +50,13 @@ class Store(Protocol):
         ...
 
     def search_experiments(
-        self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000, name_like: str | None = None
+        self,
+        view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
     ) -> list[Experiment]:
-        """List experiments, oldest first."""
+        """List experiments matching MLflow's experiment filter, newest update first."""
         ...
 
     def delete_experiment(self, experiment_id: str) -> None:

@@ -96,10 +96,11 @@ class Client:
         self,
         view_type: str = ViewType.ACTIVE_ONLY,
         max_results: int = 1000,
-        name_like: str | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
     ) -> list[Experiment]:
-        """List experiments (optionally whose name matches a SQL LIKE pattern)."""
-        return self.store.search_experiments(view_type, max_results, name_like)
+        """List experiments, e.g. ``filter_string="name LIKE 'wine%'"``, newest update first."""
+        return self.store.search_experiments(view_type, max_results, filter_string, order_by)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Move an experiment to the bin."""

@@ -143,10 +143,26 @@ def get_experiment_by_name(name: str) -> Experiment | None:
 
 
 def search_experiments(
-    view_type: str = ViewType.ACTIVE_ONLY, max_results: int = 1000, name_like: str | None = None
+    view_type: str = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
 ) -> list[Experiment]:
-    """List experiments."""
-    return _client().search_experiments(view_type, max_results, name_like)
+    """List experiments, e.g. ``filter_string="name LIKE 'wine%'"``, newest update first."""
+    return _client().search_experiments(view_type, max_results or 100_000, filter_string, order_by)
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Tag the active experiment (as set by ``set_experiment``, else Default)."""
+    _client().set_experiment_tag(_current_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Tag the active experiment with several tags."""
+    client = _client()
+    experiment_id = _current_experiment_id()
+    for key, value in tags.items():
+        client.set_experiment_tag(experiment_id, key, value)
 
 
 def delete_experiment(experiment_id: str) -> None:

@@ -72,3 +72,19 @@ def test_filter_error_points_at_the_problem(tracking_uri: str) -> None:
         nbt.search_runs(filter_string="metrics.rmse < 0.8 and params.alpha = 0.5")
     assert err.value.position == len("metrics.rmse < 0.8 and params.alpha = ")
     assert "quote" in str(err.value)
+
+
+def test_search_experiments_with_mlflow_filters(tracking_uri: str) -> None:
+    nbt.set_experiment("wine-a")
+    nbt.set_experiment_tag("team", "a")
+    nbt.set_experiment("wine-b")
+    nbt.set_experiment_tags({"team": "b", "stage": "dev"})
+    nbt.set_experiment("iris")
+    names = {e.name for e in nbt.search_experiments(filter_string="name LIKE 'wine%'")}
+    assert names == {"wine-a", "wine-b"}
+    (b,) = nbt.search_experiments(filter_string="tags.team = 'b'")
+    assert b.name == "wine-b" and b.tags == {"team": "b", "stage": "dev"}
+    ordered = [e.name for e in nbt.search_experiments(order_by=["name ASC"])]
+    assert ordered == sorted(ordered)
+    with pytest.raises(nbt.InvalidFilter):
+        nbt.search_experiments(filter_string="name LIKE")

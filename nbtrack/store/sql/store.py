@@ -208,14 +208,23 @@ class SqlStore:
         return found[0] if found else None
 
     def search_experiments(
-        self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000, name_like: str | None = None
+        self,
+        view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
     ) -> list[Experiment]:
-        """List experiments by id, optionally those whose name matches a LIKE pattern."""
-        where: Any = s.experiments.c.lifecycle_stage.in_(ViewType.stages(view_type))
-        if name_like:
-            where = where & s.experiments.c.name.like(name_like)
+        """List experiments matching MLflow's experiment filter, newest update first."""
+        from nbtrack.store.sql.search import build_experiment_search_query
+
+        query = build_experiment_search_query(
+            filter_string or "", ViewType.stages(view_type), list(order_by or []), 0, max_results
+        )
         with self._read() as conn:
-            return self._experiments(conn, where)[:max_results]
+            ids = [row.experiment_id for row in conn.execute(query)]
+            where = s.experiments.c.experiment_id.in_(ids)
+            found = {e.experiment_id: e for e in self._experiments(conn, where)}
+        return [found[str(i)] for i in ids]
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         exp = self.get_experiment(experiment_id)
