@@ -68,13 +68,22 @@ _LAZY: dict[str, str] = {name: "nbtrack.tracking.fluent" for name in _FLUENT}
 _LAZY.update(
     {
         "ActiveRun": "nbtrack.tracking.fluent",
+        "ModelInfo": "nbtrack.models",
+        "ModelSignature": "nbtrack.models",
+        "infer_signature": "nbtrack.models",
+        "lineage": "nbtrack.tracking.lineage",
+        "load_model": "nbtrack.models",
+        "log_model": "nbtrack.models",
+        "save_model": "nbtrack.models",
         "Client": "nbtrack.tracking.client",
         "MlflowClient": "nbtrack.tracking.client",
         "get_tracking_uri": "nbtrack.config",
         "set_tracking_uri": "nbtrack.config",
     }
 )
-_SUBMODULES = ("config", "entities", "env", "errors", "store", "tracking", "uris")
+_SUBMODULES = ("config", "entities", "env", "errors", "models", "store", "tracking", "uris")
+#: ``nbt.pyfunc`` is MLflow's name for the generic model interface.
+_ALIASES = {"pyfunc": "nbtrack.models.pyfunc"}
 
 __all__ = [
     "ActiveRun",
@@ -85,6 +94,8 @@ __all__ = [
     "InvalidKey",
     "MetricValueError",
     "MlflowClient",
+    "ModelInfo",
+    "ModelSignature",
     "NbtrackError",
     "NotFoundError",
     "ParamConflict",
@@ -99,6 +110,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "download_artifacts",
+    "enable",
     "end_run",
     "flush",
     "get_artifact_uri",
@@ -107,8 +119,12 @@ __all__ = [
     "get_metric_history",
     "get_run",
     "get_tracking_uri",
+    "infer_signature",
     "last_active_run",
+    "lineage",
     "list_artifacts",
+    "load_ipython_extension",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -117,11 +133,13 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_table",
     "log_text",
     "restore_run",
+    "save_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -131,6 +149,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "unload_ipython_extension",
 ]
 
 
@@ -143,11 +162,32 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(module_name), attr)
         globals()[name] = value
         return value
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or name in _ALIASES:
         import importlib
 
-        return importlib.import_module(f"nbtrack.{name}")
+        return importlib.import_module(_ALIASES.get(name, f"nbtrack.{name}"))
     raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Let ``%load_ext nbtrack`` register the magics and the kernel hook."""
+    from nbtrack.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Let ``%unload_ext nbtrack`` remove the magics and the kernel hook."""
+    from nbtrack.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+def enable() -> None:
+    """Do what ``%load_ext nbtrack`` does, from Python code running in IPython or Jupyter."""
+    from nbtrack.magics import enable as enable_magics
+
+    enable_magics()
 
 
 def __dir__() -> list[str]:
@@ -156,6 +196,14 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from nbtrack.config import get_tracking_uri, set_tracking_uri
+    from nbtrack.models import (
+        ModelInfo,
+        ModelSignature,
+        infer_signature,
+        load_model,
+        log_model,
+        save_model,
+    )
     from nbtrack.tracking.client import Client
     from nbtrack.tracking.client import Client as MlflowClient
     from nbtrack.tracking.fluent import (
@@ -197,3 +245,4 @@ if TYPE_CHECKING:
         set_tags,
         start_run,
     )
+    from nbtrack.tracking.lineage import lineage

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "CellExecution",
     "Dataset",
     "DatasetInput",
     "Experiment",
@@ -187,3 +188,16 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None = None
+
+
+@dataclass(slots=True)
+class CellExecution:
+    """One cell execution of a kernel session, as the kernel hook logged it (run lineage)."""
+
+    session_id: str
+    cell_id: str | None
+    execution_count: int | None
+    source: str
+    start_time: int
+    duration_ms: float | None = None
+    ok: bool | None = None

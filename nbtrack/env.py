@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
+    "JPY_SESSION_NAME",
     "NBTRACK_ARTIFACT_ROOT",
     "NBTRACK_EXPERIMENT_ID",
     "NBTRACK_EXPERIMENT_NAME",
     "NBTRACK_FLUSH_INTERVAL",
+    "NBTRACK_NOTEBOOK",
     "NBTRACK_RUN_ID",
     "NBTRACK_TRACKING_URI",
     "NBTRACK_USER",
@@ -25,3 +27,7 @@ NBTRACK_EXPERIMENT_ID = "NBTRACK_EXPERIMENT_ID"
 NBTRACK_USER = "NBTRACK_USER"
 #: Seconds between background flushes of buffered metrics (at most 1).
 NBTRACK_FLUSH_INTERVAL = "NBTRACK_FLUSH_INTERVAL"
+#: The notebook a kernel runs, for runners that do not tell the kernel (nbclient, papermill).
+NBTRACK_NOTEBOOK = "NBTRACK_NOTEBOOK"
+#: Set by Jupyter Server for the kernels it starts: the notebook's path (not nbtrack's own).
+JPY_SESSION_NAME = "JPY_SESSION_NAME"

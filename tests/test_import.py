@@ -16,6 +16,7 @@ HEAVY = (
     "tornado",
     "jupyter_server",
     "alembic",
+    "IPython",
 )
 
 

@@ -21,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from nbtrack import __version__
-from nbtrack.cli import artifacts, db, doctor, experiments, gc, quickstart, runs
+from nbtrack.cli import artifacts, db, doctor, experiments, gc, lineage, quickstart, runs
 from nbtrack.cli._common import CliState, tracking_uri_option
 from nbtrack.errors import NbtrackError
 
@@ -87,6 +87,7 @@ for _command in (
     db.db,
     gc.gc,
     doctor.doctor,
+    lineage.lineage,
     quickstart.quickstart,
 ):
     cli.add_command(_command)

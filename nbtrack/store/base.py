@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nbtrack.entities import DatasetInput, Experiment, Metric, Param, Run, RunInfo, RunTag
+from nbtrack.entities import (
+    CellExecution,
+    DatasetInput,
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+)
 
 __all__ = ["MetricPoint", "Purge", "Store"]
 
@@ -159,4 +168,15 @@ class Store(Protocol):
 
     def count_runs(self) -> int:
         """Return how many runs the store holds."""
+        ...
+
+    # lineage
+    def log_cell_executions(self, executions: Sequence[CellExecution]) -> None:
+        """Append kernel cell executions to the lineage log, in order."""
+        ...
+
+    def get_cell_executions(
+        self, session_id: str, max_results: int | None = None
+    ) -> list[CellExecution]:
+        """Return a kernel session's first ``max_results`` executions, in the order they ran."""
         ...

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack import _validation as check
 from nbtrack.entities import (
+    CellExecution,
     DatasetInput,
     Experiment,
     FileInfo,
@@ -353,6 +354,18 @@ class Client:
     def count_runs(self) -> int:
         """Return how many runs the store holds, binned ones included."""
         return self.store.count_runs()
+
+    # lineage -------------------------------------------------------------------
+
+    def log_cell_executions(self, executions: Sequence[CellExecution]) -> None:
+        """Append kernel cell executions to the store's lineage log, in order."""
+        self.store.log_cell_executions(executions)
+
+    def get_cell_executions(
+        self, session_id: str, max_results: int | None = None
+    ) -> list[CellExecution]:
+        """Return a kernel session's first ``max_results`` executions, in the order they ran."""
+        return self.store.get_cell_executions(session_id, max_results)
 
     def get_run_or_none(self, run_id: str) -> Run | None:
         """Return a run, or None if it does not exist."""

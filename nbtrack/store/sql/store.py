@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nbtrack import _validation as check
 from nbtrack.entities import (
+    CellExecution,
     DatasetInput,
     Experiment,
     LifecycleStage,
@@ -576,3 +577,20 @@ class SqlStore:
         """Return how many runs the store holds (all stages)."""
         with self._read() as conn:
             return conn.execute(select(func.count()).select_from(s.runs)).scalar_one()
+
+    def log_cell_executions(self, executions: Sequence[CellExecution]) -> None:
+        """Append kernel cell executions to the lineage log."""
+        from nbtrack.store.sql.lineage import log_cell_executions
+
+        if executions:
+            with self._write() as conn:
+                log_cell_executions(conn, executions)
+
+    def get_cell_executions(
+        self, session_id: str, max_results: int | None = None
+    ) -> list[CellExecution]:
+        """Return a kernel session's executions in the order they ran."""
+        from nbtrack.store.sql.lineage import get_cell_executions
+
+        with self._read() as conn:
+            return get_cell_executions(conn, session_id, max_results)

@@ -1,0 +1,55 @@
+"""IPython integration: ``%load_ext nbtrack`` registers the magics and the kernel hook.
+
+Only the IPython glue lives in this package; what a cell logs is decided by
+plain functions (``_inference``) testable without a kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["enable", "load_ipython_extension", "unload_ipython_extension"]
+
+_loaded: dict[int, Any] = {}
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%%track`` and ``%nbtrack`` and install the kernel hook in ``ipython``."""
+    from nbtrack.magics.track import NbtrackMagics
+
+    if id(ipython) in _loaded:
+        return
+    magics = NbtrackMagics(ipython)
+    ipython.register_magics(magics)
+    magics.hook.install()
+    _loaded[id(ipython)] = magics
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the kernel hook and the magics from ``ipython``."""
+    magics = _loaded.pop(id(ipython), None)
+    if magics is None:
+        return
+    magics.hook.uninstall()
+    for kind in ("cell", "line"):
+        for name in magics.magics[kind]:
+            ipython.magics_manager.magics[kind].pop(name, None)
+    ipython.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def enable() -> None:
+    """Do what ``%load_ext nbtrack`` does, from Python code running in IPython or Jupyter.
+
+    Raises
+    ------
+    NbtrackError
+        If the code is not running in IPython.
+    """
+    from IPython import get_ipython
+
+    from nbtrack.errors import NbtrackError
+
+    shell = get_ipython()
+    if shell is None:
+        raise NbtrackError("nbtrack.enable() works in IPython and Jupyter only")
+    shell.extension_manager.load_extension("nbtrack")
