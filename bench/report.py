@@ -50,7 +50,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("W1", "process_ms", "python -c 'import <lib>' (whole process)", "ms", "lower", 100),
     Figure("W1", "import_ms", "import <lib> (in-process)", "ms", "lower"),
     Figure("W1", "python_startup_ms", "python -c pass (baseline)", "ms", "lower", compare=False),
-    Figure("W1", "load_ext_ms", "%load_ext nbtrack", "ms", "lower", compare=False),
+    Figure("W1", "load_ext_ms", "%load_ext nbtrack", "ms", "lower", 150, compare=False),
     Figure("W2", "log_metric_us_per_call", "log_metric per call", "µs", "lower", 10, 10_000),
     Figure("W2", "durable_ms", "last call → durable", "ms", "lower", 1000, 10_000, compare=False),
     Figure(
@@ -63,9 +63,11 @@ FIGURES: tuple[Figure, ...] = (
     Figure("W4", "search_rows", "  rows returned", "rows", "lower", compare=False),
     Figure("W4", "all_runs_df_ms", "all-runs DataFrame", "ms", "lower", 200, 10_000),
     Figure("W5", "history_ms", "get_metric_history", "ms", "lower", 10, 10_000),
+    Figure("W6", "hook_ms", "kernel hook per cell", "ms", "lower", 1, 200, compare=False),
+    Figure("W6", "track_ms", "%%track overhead per cell", "ms", "lower", 20, 200, compare=False),
 )
 
-_SIZE_UNIT = {"W2": "points", "W3": "runs", "W4": "runs", "W5": "points"}
+_SIZE_UNIT = {"W2": "points", "W3": "runs", "W4": "runs", "W5": "points", "W6": "cells"}
 
 
 @dataclass(frozen=True, slots=True)

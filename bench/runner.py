@@ -35,7 +35,7 @@ __all__ = [
 #: The MLflow release the comparison is against.
 MLFLOW_SPEC = "3.17.*"
 #: Every workload, in the order they run.
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,7 @@ class Plan:
             "W3": [small, large] if self.full else [small],
             "W4": [small, large],
             "W5": [self.points],
+            "W6": [20 if self.quick else 200],
         }
         return [(w, size) for w in ALL_WORKLOADS if w in self.workloads for size in sizes[w]]
 

@@ -6,8 +6,8 @@ correctness checks saw. A failed check raises :class:`CheckFailed`: a fast
 wrong answer is not a result.
 
 - W1 cold ``import <lib>``: in-process import time and the whole
-  ``python -c "import <lib>"`` process; ``%load_ext nbtrack`` is not measured
-  yet (the magics are not written) and is reported as null.
+  ``python -c "import <lib>"`` process, and ``%load_ext nbtrack`` in a fresh
+  IPython shell (nbtrack only).
 - W2 ``size`` ``log_metric`` calls in one run: µs per call in the caller, time
   from the last call until the points are durable (nbtrack: ``flush()``;
   MLflow logs synchronously, so 0), sustained points/s, ``size`` points via
@@ -18,6 +18,8 @@ wrong answer is not a result.
   all-runs DataFrame, over ``size`` runs (W3's store when the runner has one,
   else one built by the library's fastest path, see ``bench._stores``).
 - W5 ``get_metric_history`` of a ``size``-point metric.
+- W6 per-cell overhead of the kernel hook and of ``%%track`` over ``size``
+  cells in IPython's shell (nbtrack only; sklearn autolog comes with it later).
 
 Only the standard library is imported at module level (the workloads run in
 MLflow's venv too); the library under test comes in through ``bench._api``.
@@ -118,8 +120,69 @@ def w1_import(ctx: Context) -> dict[str, Any]:
         "process_ms": statistics.median(process),
         "process_ms_runs": process,
         "python_startup_ms": statistics.median(startup),
-        # TODO: time `%load_ext nbtrack` in an IPython shell once nbtrack.magics exists.
-        "load_ext_ms": None,
+        "load_ext_ms": _load_ext_ms(ctx) if lib == "nbtrack" else None,
+    }
+
+
+def _load_ext_ms(ctx: Context) -> float:
+    """Median time of ``%load_ext nbtrack`` in a fresh IPython shell (a new process each)."""
+    code = (
+        "import time\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "t = time.perf_counter()\n"
+        "ip.run_line_magic('load_ext', 'nbtrack')\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    runs = [float(_python("-c", code).split()[-1]) * 1000 for _ in range(ctx.repeat)]
+    return statistics.median(runs)
+
+
+def w6_kernel_hook(ctx: Context) -> dict[str, Any]:
+    """Per-cell cost of the kernel hook and of ``%%track``, in IPython's own shell.
+
+    ``size`` trivial cells run without the extension, then with it loaded (the
+    hook logs every execution), then as ``%%track --quiet`` cells; the figures
+    are the differences of the median per-cell times. MLflow has neither a
+    kernel hook nor a cell magic, so it reports none.
+    """
+    if ctx.lib != "nbtrack":
+        return {"version": Api(ctx.lib).version, "hook_ms": None, "track_ms": None}
+    import contextlib
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    api = Api(ctx.lib)
+    api.use_store(ctx.store)
+    os.environ["NBTRACK_TRACKING_URI"] = str(ctx.store)
+    shell = InteractiveShell.instance()
+
+    def per_cell_ms(cell: str) -> float:
+        times = []
+        for i in range(ctx.size):
+            start = time.perf_counter()
+            shell.run_cell(cell.format(i=i), store_history=True)
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        plain = per_cell_ms("x = {i}")
+        shell.run_line_magic("load_ext", "nbtrack")
+        hooked = per_cell_ms("x = {i}")
+        shell.run_cell("%%track --quiet warmup\nalpha = 0.5\nscore = alpha * 2.0")
+        tracked = per_cell_ms("%%track --quiet cell\nalpha = 0.5\nscore = alpha * {i}.0")
+        api.flush()
+    client = api.client()
+    runs = client.search_runs([api.mod.get_experiment_by_name("Default").experiment_id])
+    if len(runs) < ctx.size:
+        raise CheckFailed("runs made by %%track cells", ctx.size + 1, len(runs))
+    return {
+        "version": api.version,
+        "plain_cell_ms": plain,
+        "hook_ms": max(hooked - plain, 0.0),
+        "track_ms": max(tracked - plain, 0.0),
+        "cells": ctx.size,
     }
 
 
@@ -301,6 +364,7 @@ WORKLOADS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "W3": w3_create_runs,
     "W4": w4_search,
     "W5": w5_history,
+    "W6": w6_kernel_hook,
     "_history": history_lengths,
 }
 

@@ -65,6 +65,7 @@ def test_quick_plan_shrinks_every_size_tenfold() -> None:
         ("W4", 100),
         ("W4", 1_000),
         ("W5", 1_000),
+        ("W6", 20),
     ]
     assert ("W3", 10_000) in Plan(full=True).jobs()
 
@@ -93,10 +94,10 @@ def test_worker_prints_one_json_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_quick_run_of_w1_and_w5(tmp_path: Path) -> None:
+def test_quick_run_of_w1_w5_and_w6(tmp_path: Path) -> None:
     output = tmp_path / "latest.json"
     proc = _python(
-        "-m", "bench", "--workloads", "W1,W5", "--quick", "--repeat", "2",
+        "-m", "bench", "--workloads", "W1,W5,W6", "--quick", "--repeat", "2",
         "--output", str(output),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -104,12 +105,14 @@ def test_quick_run_of_w1_and_w5(tmp_path: Path) -> None:
 
     document = json.loads(output.read_text())
     assert document["python"] and document["timestamp"] and "git_commit" in document
-    assert set(document["results"]) == {"W1", "W5"}
+    assert set(document["results"]) == {"W1", "W5", "W6"}
     (w1,) = document["results"]["W1"]["nbtrack"]
     (w5,) = document["results"]["W5"]["nbtrack"]
-    for record in (w1, w5):
+    (w6,) = document["results"]["W6"]["nbtrack"]
+    for record in (w1, w5, w6):
         assert record["ok"] is True, record.get("error")
         assert record["lib"] == "nbtrack" and record["version"]
     assert w1["import_ms"] > 0 and w1["process_ms"] > w1["import_ms"]
-    assert w1["load_ext_ms"] is None
+    assert 0 < w1["load_ext_ms"] < 10_000
     assert w5["size"] == 1_000 and w5["history_ms"] > 0
+    assert w6["cells"] == 20 and w6["hook_ms"] >= 0 and w6["track_ms"] >= 0
