@@ -16,7 +16,10 @@ __all__ = [
     "FileInfo",
     "LifecycleStage",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStage",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
@@ -201,3 +204,61 @@ class CellExecution:
     start_time: int
     duration_ms: float | None = None
     ok: bool | None = None
+
+
+class ModelVersionStage:
+    """MLflow's legacy model version stages; input is matched case-insensitively."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+    ALL = (NONE, STAGING, PRODUCTION, ARCHIVED)
+
+    @classmethod
+    def canonical(cls, stage: str) -> str | None:
+        """Return the stage's canonical spelling, or None for an unknown stage."""
+        if not isinstance(stage, str):
+            return None
+        return {s.lower(): s for s in cls.ALL}.get(stage.strip().lower())
+
+
+@dataclass(slots=True)
+class ModelVersion:
+    """One immutable version of a registered model, as MLflow's ``ModelVersion``.
+
+    Only ``description``, ``current_stage``, ``tags`` and ``aliases`` change
+    after registration.
+    """
+
+    name: str
+    version: int
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    user_id: str | None = None
+    current_stage: str = ModelVersionStage.NONE
+    source: str | None = None
+    run_id: str | None = None
+    status: str = "READY"
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    run_link: str | None = None
+
+
+@dataclass(slots=True)
+class RegisteredModel:
+    """A named model of the registry, as MLflow's ``RegisteredModel``.
+
+    ``latest_versions`` holds the newest version of each stage; ``aliases``
+    maps each alias to the version it points at.
+    """
+
+    name: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)

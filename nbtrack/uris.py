@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nbtrack.errors import InvalidInput
 
-__all__ = ["StoreLocation", "parse_runs_uri", "resolve_store_location"]
+__all__ = ["StoreLocation", "parse_models_uri", "parse_runs_uri", "resolve_store_location"]
 
 DB_FILE = "nbtrack.db"
 ARTIFACTS_DIR = "artifacts"
@@ -94,6 +94,35 @@ def parse_runs_uri(uri: str) -> tuple[str, str]:
     if not run_id:
         raise InvalidInput(f"URI {uri!r} names no run id; expected runs:/<run_id>/<path>")
     return run_id, path
+
+
+def parse_models_uri(uri: str) -> tuple[str, str, str]:
+    """Split a registry URI into ``(name, kind, reference)``.
+
+    ``kind`` is ``"version"`` (``models:/iris/3``), ``"alias"``
+    (``models:/iris@champion``), ``"latest"`` (``models:/iris/latest``, any
+    case) or ``"stage"`` (``models:/iris/Production``), as MLflow reads them.
+
+    Raises
+    ------
+    InvalidInput
+        Not a ``models:/`` URI, or no name or reference in it.
+    """
+    if not uri.startswith("models:/"):
+        raise InvalidInput(f"Not a models:/ URI: {uri!r}")
+    rest = uri[len("models:/") :].strip("/")
+    usage = "expected models:/<name>/<version>, models:/<name>/<stage> or models:/<name>@<alias>"
+    if "/" in rest:
+        name, _, ref = rest.partition("/")
+        if not name or not ref or "/" in ref:
+            raise InvalidInput(f"Cannot read model URI {uri!r}: {usage}")
+        if ref.isdigit():
+            return name, "version", ref
+        return (name, "latest", ref) if ref.lower() == "latest" else (name, "stage", ref)
+    name, at, alias = rest.rpartition("@")
+    if not at or not name or not alias:
+        raise InvalidInput(f"Cannot read model URI {uri!r}: {usage}")
+    return name, "alias", alias
 
 
 def default_store_folder(start: str | os.PathLike[str] | None = None) -> Path:

@@ -6,7 +6,7 @@ load inside the functions that need them.
 
 from __future__ import annotations
 
-from nbtrack.models.api import log_model, save_model
+from nbtrack.models.api import log_model, register_model, save_model
 from nbtrack.models.model import Model, ModelInfo
 from nbtrack.models.pyfunc import PyFuncModel, PythonModel, PythonModelContext, load_model
 from nbtrack.models.signature import ModelSignature, infer_signature
@@ -21,5 +21,6 @@ __all__ = [
     "infer_signature",
     "load_model",
     "log_model",
+    "register_model",
     "save_model",
 ]

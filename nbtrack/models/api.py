@@ -20,9 +20,10 @@ from typing import Any
 
 from nbtrack.errors import InvalidInput, NbtrackWarning
 from nbtrack.models.model import Model, ModelInfo
+from nbtrack.models.registry import register_model
 from nbtrack.models.signature import ModelSignature, infer_signature
 
-__all__ = ["log_model", "save_model"]
+__all__ = ["log_model", "register_model", "save_model"]
 
 HISTORY_TAG = "mlflow.log-model.history"
 
@@ -239,7 +240,8 @@ def log_model(
     name:
         Artifact folder of the model in the run (``"model"``).
     registered_model_name:
-        Not supported yet: the model registry comes in a later version.
+        Also register the model as a new version of this registered model
+        (created if missing); the number is in ``registered_model_version``.
     artifact_path:
         MLflow 2's name for ``name``, accepted so older code runs.
 
@@ -251,19 +253,17 @@ def log_model(
     Raises
     ------
     InvalidInput
-        ``registered_model_name`` was given, ``name`` is not a valid artifact
-        path, or :func:`save_model` refused the model.
+        ``registered_model_name`` is not a valid model name, ``name`` is not a
+        valid artifact path, or :func:`save_model` refused the model.
     """
     from nbtrack.store.artifacts import validate_artifact_path
     from nbtrack.tracking import fluent
     from nbtrack.tracking.client import Client
 
     if registered_model_name is not None:
-        raise InvalidInput(
-            f"registered_model_name={registered_model_name!r}: the model registry is not "
-            "available in this version of nbtrack (it comes in a later release); log the "
-            "model without it and load it by its runs:/ URI"
-        )
+        from nbtrack.store.sql.registry_checks import model_name
+
+        model_name(registered_model_name)  # refuse a bad name before saving anything
     if name is not None and artifact_path is not None and name != artifact_path:
         raise InvalidInput(f"Give name or artifact_path, not both ({name!r}, {artifact_path!r})")
     artifact_path = validate_artifact_path(name if name is not None else artifact_path)
@@ -296,12 +296,17 @@ def log_model(
     }
     old = client.get_run(run_id).data.tags.get(HISTORY_TAG)
     client.set_tag(run_id, HISTORY_TAG, _history_tag(old, entry))
+    model_uri = f"runs:/{run_id}/{artifact_path}"
+    version = None
+    if registered_model_name is not None:
+        version = register_model(model_uri, registered_model_name).version
     return ModelInfo(
-        model_uri=f"runs:/{run_id}/{artifact_path}",
+        model_uri=model_uri,
         run_id=run_id,
         artifact_path=artifact_path,
         flavors=mlmodel.flavors,
         signature=mlmodel.signature,
         model_uuid=mlmodel.model_uuid,
         utc_time_created=mlmodel.utc_time_created,
+        registered_model_version=version,
     )

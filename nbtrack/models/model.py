@@ -166,6 +166,8 @@ class ModelInfo:
         The model's unique id.
     utc_time_created:
         When it was saved.
+    registered_model_version:
+        The version registered by ``registered_model_name``, else None.
     """
 
     model_uri: str
@@ -175,3 +177,4 @@ class ModelInfo:
     signature: ModelSignature | None
     model_uuid: str
     utc_time_created: str
+    registered_model_version: int | None = None

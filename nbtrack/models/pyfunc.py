@@ -149,24 +149,29 @@ def resolve_model_uri(model_uri: str | os.PathLike[str], dst_path: str | None = 
     Parameters
     ----------
     model_uri:
-        A local path (or ``file://`` URI) or ``runs:/<run_id>/<path>``.
+        A local path (or ``file://`` URI), ``runs:/<run_id>/<path>``,
+        ``models:/<name>/<version>``, ``models:/<name>/<stage>``,
+        ``models:/<name>/latest`` or ``models:/<name>@<alias>``.
     dst_path:
         Where to download a run's model (a temporary folder by default).
 
     Raises
     ------
     InvalidInput
-        ``models:/`` URIs (the registry is not in this version) or unknown schemes.
+        A malformed URI or an unknown scheme.
     NotFoundError
-        The path or artifact does not exist.
+        The path, artifact, registered model, version or alias does not exist.
     """
     uri = os.fspath(model_uri)
     if uri.startswith("models:/"):
-        raise InvalidInput(
-            f"Cannot load {uri!r}: the model registry is not available in this version of "
-            "nbtrack (it comes in a later release); load the model by runs:/<run_id>/<path> "
-            "or by its folder"
-        )
+        from nbtrack.models.registry import resolve_models_uri
+
+        version = resolve_models_uri(uri)
+        if not version.source or version.source.startswith("models:/"):
+            raise InvalidInput(
+                f"Version {version.version} of {version.name!r} has no loadable source"
+            )
+        return resolve_model_uri(version.source, dst_path)
     if uri.startswith("runs:/"):
         from nbtrack.tracking.client import Client
         from nbtrack.uris import parse_runs_uri
@@ -176,7 +181,7 @@ def resolve_model_uri(model_uri: str | os.PathLike[str], dst_path: str | None = 
     if uri.startswith("file://"):
         uri = uri[len("file://") :]
     elif "://" in uri or uri.startswith(("models:", "runs:")):
-        raise InvalidInput(f"Unsupported model URI {uri!r}: use a folder or runs:/<run_id>/<path>")
+        raise InvalidInput(f"Unsupported model URI {uri!r}: use a folder, runs:/ or models:/")
     if not Path(uri).exists():
         raise NotFoundError(f"No model at {uri!r}: the path does not exist")
     return uri
@@ -204,7 +209,9 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
     Parameters
     ----------
     model_uri:
-        A model folder, ``file://`` URI or ``runs:/<run_id>/<path>``.
+        A model folder, ``file://`` URI, ``runs:/<run_id>/<path>`` or a
+        registry URI: ``models:/<name>/<version>``, ``models:/<name>@<alias>``,
+        ``models:/<name>/<stage>`` (newest in that stage), ``models:/<name>/latest``.
     dst_path:
         Where to download a model from a run (a temporary folder by default).
 
@@ -215,7 +222,7 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
     Raises
     ------
     InvalidInput
-        ``models:/`` URIs (no registry yet), a folder without a ``python_function``
+        A malformed URI, a folder without a ``python_function``
         flavor, or a loader module that cannot be imported.
     NotFoundError
         Nothing at the URI, or no ``MLmodel`` in the folder.

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from nbtrack.entities import (
     CellExecution,
     DatasetInput,
     Experiment,
     Metric,
+    ModelVersion,
     Param,
+    RegisteredModel,
     Run,
     RunInfo,
     RunTag,
@@ -179,4 +181,113 @@ class Store(Protocol):
         self, session_id: str, max_results: int | None = None
     ) -> list[CellExecution]:
         """Return a kernel session's first ``max_results`` executions, in the order they ran."""
+        ...
+
+    # model registry
+    def create_registered_model(
+        self, name: str, tags: dict[str, Any] | None = None, description: str | None = None
+    ) -> RegisteredModel:
+        """Create an empty registered model; AlreadyExistsError if the name is taken."""
+        ...
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """Return a registered model or raise NotFoundError."""
+        ...
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+    ) -> list[RegisteredModel]:
+        """Return registered models matching a filter such as ``name LIKE 'iris%'``."""
+        ...
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        """Set a registered model's description."""
+        ...
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a registered model, keeping its versions, tags and aliases."""
+        ...
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a registered model with its versions, tags and aliases."""
+        ...
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        """Set one tag of a registered model."""
+        ...
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Remove one tag of a registered model."""
+        ...
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        user_id: str | None = None,
+        storage_location: str | None = None,
+    ) -> ModelVersion:
+        """Register ``source`` as the next version of ``name`` (distinct under concurrency)."""
+        ...
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """Return one model version or raise NotFoundError."""
+        ...
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10000,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        """Return model versions matching a filter such as ``name = 'iris'``."""
+        ...
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        """Set a model version's description."""
+        ...
+
+    def transition_model_version_stage(
+        self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        """Move a version to one of MLflow's legacy stages."""
+        ...
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Delete a model version and the aliases pointing at it."""
+        ...
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        """Set one tag of a model version."""
+        ...
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        """Remove one tag of a model version."""
+        ...
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """Return the newest version of each requested stage (all stages when None)."""
+        ...
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        """Point ``alias`` at a version of ``name``."""
+        ...
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Remove an alias."""
+        ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """Return the version an alias points at."""
         ...

@@ -27,6 +27,7 @@ from nbtrack.entities import (
 )
 from nbtrack.errors import NbtrackError, NotFoundError, RunNotActiveError
 from nbtrack.tracking.buffer import buffer_for
+from nbtrack.tracking.registry_client import RegistryClientMixin
 
 if TYPE_CHECKING:
     import os
@@ -52,7 +53,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Client:
+class Client(RegistryClientMixin):
     """Low-level access to one store.
 
     Parameters

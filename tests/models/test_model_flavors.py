@@ -161,7 +161,7 @@ def test_lambda_and_closure(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.predict(np.ones((1, 2))), [[11.0, 11.0]])
 
 
-def test_bad_inputs(tmp_path: Path, iris: tuple[pd.DataFrame, Any]) -> None:
+def test_bad_inputs(tmp_path: Path, tmp_dir: Path, iris: tuple[pd.DataFrame, Any]) -> None:
     _, clf = iris
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("")
@@ -186,9 +186,9 @@ def test_bad_inputs(tmp_path: Path, iris: tuple[pd.DataFrame, Any]) -> None:
         nbm.load_model(tmp_path / "nowhere")
     with pytest.raises(NotFoundError, match="MLmodel"):
         nbm.load_model(tmp_path / "full")
-    with pytest.raises(InvalidInput, match="registry is not available"):
+    with pytest.raises(NotFoundError, match="'iris' does not exist"):
         nbm.load_model("models:/iris/1")
-    with pytest.raises(InvalidInput, match="registry is not available"):
+    with pytest.raises(NotFoundError, match="'iris' does not exist"):
         nbm.load_model("models:/iris@champion")
     with pytest.raises(InvalidInput, match="Unsupported model URI"):
         nbm.load_model("s3://bucket/model")

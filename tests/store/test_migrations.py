@@ -87,6 +87,9 @@ def test_a_store_at_an_older_revision_is_upgraded_on_open_keeping_its_data(tmp_d
     with client.store.engine.connect() as conn:  # type: ignore[attr-defined]
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         assert conn.execute(text("SELECT count(*) FROM cell_executions")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM registered_models")).scalar() == 0
+    client.create_registered_model("upgraded")
+    assert client.create_model_version("upgraded", "runs:/r1/model").run_id == "r1"
 
 
 def _open_store(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -205,3 +206,89 @@ class SqlCellExecution(SqlBase):
 
 
 cell_executions: Table = cast("Table", SqlCellExecution.__table__)
+
+
+class SqlRegisteredModel(SqlBase):
+    """A named model of the registry; its versions, tags and aliases hang off ``name``."""
+
+    __tablename__ = "registered_models"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    creation_time: Mapped[int | None] = mapped_column(BigInteger)
+    last_updated_time: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(String(5000))
+
+
+class SqlRegisteredModelTag(SqlBase):
+    __tablename__ = "registered_model_tags"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", onupdate="CASCADE", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(5000))
+
+
+class SqlModelVersion(SqlBase):
+    """One immutable version of a registered model, numbered from 1 per model.
+
+    Deleted versions stay as rows with the stage ``Deleted_Internal`` (as in
+    MLflow) so that their numbers are never handed out again.
+    """
+
+    __tablename__ = "model_versions"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", onupdate="CASCADE", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    creation_time: Mapped[int | None] = mapped_column(BigInteger)
+    last_updated_time: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(String(5000))
+    user_id: Mapped[str | None] = mapped_column(String(256))
+    current_stage: Mapped[str] = mapped_column(String(20), nullable=False, default="None")
+    source: Mapped[str | None] = mapped_column(String(500))
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    run_link: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="READY")
+    status_message: Mapped[str | None] = mapped_column(String(500))
+    storage_location: Mapped[str | None] = mapped_column(String(500))
+
+
+class SqlModelVersionTag(SqlBase):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["model_versions.name", "model_versions.version"],
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(5000))
+
+
+class SqlRegisteredModelAlias(SqlBase):
+    """``alias`` of model ``name`` points at ``version`` (one version per alias)."""
+
+    __tablename__ = "registered_model_aliases"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", onupdate="CASCADE", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+registered_models: Table = cast("Table", SqlRegisteredModel.__table__)
+registered_model_tags: Table = cast("Table", SqlRegisteredModelTag.__table__)
+model_versions: Table = cast("Table", SqlModelVersion.__table__)
+model_version_tags: Table = cast("Table", SqlModelVersionTag.__table__)
+registered_model_aliases: Table = cast("Table", SqlRegisteredModelAlias.__table__)

@@ -45,6 +45,7 @@ from nbtrack.store.sql.reads import (
     run_info,
     run_info_from,
 )
+from nbtrack.store.sql.registry_store import RegistryStoreMixin
 from nbtrack.store.sql.writes import (
     check_writable,
     insert_run,
@@ -73,7 +74,7 @@ def _int_id(experiment_id: str | int) -> int:
         raise NotFoundError(f"No experiment with id {experiment_id!r}") from None
 
 
-class SqlStore:
+class SqlStore(RegistryStoreMixin):
     """A store in a SQL database, with artifacts under ``artifact_root``."""
 
     def __init__(self, db_url: str, artifact_root: str) -> None:

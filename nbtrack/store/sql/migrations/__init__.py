@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_cell_executions")
+REVISIONS: tuple[str, ...] = ("0001_initial", "0002_cell_executions", "0003_model_registry")
 HEAD = REVISIONS[-1]
 SCRIPT_LOCATION = str(Path(__file__).parent)
