@@ -68,6 +68,8 @@ _LAZY: dict[str, str] = {name: "nbtrack.tracking.fluent" for name in _FLUENT}
 _LAZY.update(
     {
         "ActiveRun": "nbtrack.tracking.fluent",
+        "autolog": "nbtrack.autologging",
+        "register_model": "nbtrack.models",
         "ModelInfo": "nbtrack.models",
         "ModelSignature": "nbtrack.models",
         "infer_signature": "nbtrack.models",
@@ -105,6 +107,7 @@ __all__ = [
     "ValueTooLong",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",
@@ -138,6 +141,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "restore_run",
     "save_model",
     "search_experiments",
@@ -195,6 +199,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from nbtrack.autologging import autolog
     from nbtrack.config import get_tracking_uri, set_tracking_uri
     from nbtrack.models import (
         ModelInfo,
@@ -202,6 +207,7 @@ if TYPE_CHECKING:
         infer_signature,
         load_model,
         log_model,
+        register_model,
         save_model,
     )
     from nbtrack.tracking.client import Client

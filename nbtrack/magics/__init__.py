@@ -11,18 +11,23 @@ from typing import Any
 __all__ = ["enable", "load_ipython_extension", "unload_ipython_extension"]
 
 _loaded: dict[int, Any] = {}
+_autolog_magics: dict[int, Any] = {}
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%%track`` and ``%nbtrack`` and install the kernel hook in ``ipython``."""
+    """Register ``%%track``, ``%nbtrack`` and ``%track_autolog``; install the kernel hook."""
+    from nbtrack.magics.autolog_magic import AutologMagics
     from nbtrack.magics.track import NbtrackMagics
 
     if id(ipython) in _loaded:
         return
     magics = NbtrackMagics(ipython)
     ipython.register_magics(magics)
+    autolog_magics = AutologMagics(ipython)
+    ipython.register_magics(autolog_magics)
     magics.hook.install()
     _loaded[id(ipython)] = magics
+    _autolog_magics[id(ipython)] = autolog_magics
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -31,10 +36,13 @@ def unload_ipython_extension(ipython: Any) -> None:
     if magics is None:
         return
     magics.hook.uninstall()
-    for kind in ("cell", "line"):
-        for name in magics.magics[kind]:
-            ipython.magics_manager.magics[kind].pop(name, None)
-    ipython.magics_manager.registry.pop(type(magics).__name__, None)
+    for registered in (magics, _autolog_magics.pop(id(ipython), None)):
+        if registered is None:
+            continue
+        for kind in ("cell", "line"):
+            for name in registered.magics[kind]:
+                ipython.magics_manager.magics[kind].pop(name, None)
+        ipython.magics_manager.registry.pop(type(registered).__name__, None)
 
 
 def enable() -> None:

@@ -151,6 +151,7 @@ class NbtrackMagics(Magics):
 
     def _status(self) -> None:
         import nbtrack
+        from nbtrack.autologging import status as autolog_status
 
         shell = self.shell
         assert shell is not None
@@ -163,4 +164,4 @@ class NbtrackMagics(Magics):
         print(f"store: {nbtrack.get_tracking_uri()}")
         print(f"active run: {active}")
         print(f"notebook: {notebook_path(shell.user_ns) or 'unknown'}")
-        print("autolog: off")
+        print(f"autolog: {autolog_status()}")
