@@ -13,18 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import nbtrack
 from nbtrack.autologging import autolog, status
 from nbtrack.errors import NbtrackWarning
-
-sklearn = pytest.importorskip("sklearn")
-
-from sklearn.datasets import load_iris  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
-from sklearn.preprocessing import FunctionTransformer, StandardScaler  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -289,9 +286,10 @@ def test_sklearn_imported_after_autolog_is_patched_on_import(tmp_dir: Path) -> N
 @pytest.mark.kernel
 @pytest.mark.slow
 def test_track_autolog_in_a_real_kernel(tmp_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    import ipykernel  # noqa: F401  (the kernel the notebook runs in)
+    import nbclient
+    import nbformat
+
     cells = [
         "%load_ext nbtrack",
         "%track_autolog on",

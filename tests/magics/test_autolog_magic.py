@@ -10,8 +10,6 @@ from IPython.core.error import UsageError
 
 import nbtrack
 
-pytest.importorskip("sklearn")
-
 
 @pytest.fixture(autouse=True)
 def _autolog_off() -> Iterator[None]:

@@ -6,14 +6,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import ipykernel  # noqa: F401  (the kernel the notebooks run in)
+import nbclient
+import nbformat
 import pytest
+import sklearn  # noqa: F401  (the notebooks train with it)
 
 import nbtrack
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("sklearn")
-pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).parent.parent / "data" / "notebooks"
 
