@@ -336,7 +336,8 @@ def _training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
             if default_score:
                 metrics["training_score"] = metrics["training_r2"]
     except (ValueError, TypeError, AttributeError, NotImplementedError):
-        # Multi-output targets, estimators without predict after all...: keep what we have.
+        # Training metrics are a bonus, not the run: multi-output targets or estimators
+        # whose predict refuses the training data leave them out, and the fit is logged.
         pass
     return metrics
 

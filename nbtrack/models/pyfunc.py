@@ -266,13 +266,7 @@ def save_model(
     """
     from nbtrack.models.api import save_model as save
 
-    if python_model is None:
-        raise InvalidInput("pyfunc.save_model needs python_model= (a PythonModel or a callable)")
-    options: dict[str, Any] = dict(kwargs)
-    if code_paths:
-        options["code_paths"] = code_paths
-    if artifacts:
-        options["artifacts"] = artifacts
+    options = _python_model_options("save_model", python_model, artifacts, code_paths, kwargs)
     return save(python_model, path, signature=signature, input_example=input_example, **options)
 
 
@@ -297,11 +291,22 @@ def log_model(
     """
     from nbtrack.models.api import log_model as log
 
+    options = _python_model_options("log_model", python_model, artifacts, code_paths, kwargs)
+    return log(python_model, name, signature=signature, input_example=input_example, **options)
+
+
+def _python_model_options(
+    verb: str,
+    python_model: Any,
+    artifacts: dict[str, str | os.PathLike[str]] | None,
+    code_paths: list[str | os.PathLike[str]] | None,
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
     if python_model is None:
-        raise InvalidInput("pyfunc.log_model needs python_model= (a PythonModel or a callable)")
-    options: dict[str, Any] = dict(kwargs)
+        raise InvalidInput(f"pyfunc.{verb} needs python_model= (a PythonModel or a callable)")
+    options = dict(kwargs)
     if code_paths:
         options["code_paths"] = code_paths
     if artifacts:
         options["artifacts"] = artifacts
-    return log(python_model, name, signature=signature, input_example=input_example, **options)
+    return options

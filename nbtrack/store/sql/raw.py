@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exc as sa_exc
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
-__all__ = ["RawCursor", "raw_read", "raw_transaction", "release_held", "write_lock"]
+__all__ = [
+    "RawCursor",
+    "cursor_of",
+    "raw_read",
+    "raw_transaction",
+    "release_held",
+    "write_lock",
+]
 
 _LOCK_RETRIES = 3
 _held: dict[tuple[int, int], tuple[int, Any, Any]] = {}
@@ -101,6 +108,11 @@ def _transaction(engine: Engine) -> Iterator[RawCursor]:
     finally:
         cursor.close()
         _checkin(engine, conn)
+
+
+def cursor_of(conn: Connection) -> RawCursor:
+    """Return a :class:`RawCursor` inside ``conn``'s own transaction."""
+    return RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
 
 
 def write_lock(engine: Engine) -> threading.RLock:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from nbtrack.entities import Dataset, DatasetInput, Run, RunData, RunInfo, RunInputs
 from nbtrack.store.sql import schema as s
-from nbtrack.store.sql.raw import RawCursor
+from nbtrack.store.sql.raw import cursor_of
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Row
@@ -72,7 +72,7 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     nan = float("nan")
     # Tens of thousands of rows: read them through the DBAPI cursor of this
     # same transaction, skipping SQLAlchemy's per-row result machinery.
-    cur = RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
+    cur = cursor_of(conn)
     agg = _JSON_OBJECT_AGG.get(conn.dialect.name)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]

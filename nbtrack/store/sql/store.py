@@ -37,7 +37,7 @@ from nbtrack.store.paging import decode_page_token, encode_page_token
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
 from nbtrack.store.sql.purge import purge_deleted
-from nbtrack.store.sql.raw import raw_read, raw_transaction, write_lock
+from nbtrack.store.sql.raw import cursor_of, raw_read, raw_transaction, write_lock
 from nbtrack.store.sql.reads import (
     RUN_INFO_COLUMNS,
     load_inputs,
@@ -412,15 +412,7 @@ class SqlStore(RegistryStoreMixin):
         self._set_run_stage(run_id, LifecycleStage.ACTIVE)
 
     def _check_writable(self, conn: Connection, run_id: str) -> None:
-        row = conn.execute(
-            select(s.runs.c.status, s.runs.c.lifecycle_stage).where(s.runs.c.run_uuid == run_id)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"No run with id {run_id!r}")
-        if row.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise RunNotActiveError(run_id, "deleted")
-        if RunStatus.is_terminated(row.status):
-            raise RunNotActiveError(run_id, row.status)
+        check_writable(cursor_of(conn), run_id)
 
     def log_batch(
         self,
