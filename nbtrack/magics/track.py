@@ -23,7 +23,11 @@ from nbtrack.magics._notebook import notebook_path, set_notebook_path
 
 __all__ = ["NbtrackMagics"]
 
-SUBCOMMANDS = ("notebook", "status")
+# Subcommands that live with their feature: name -> "module:function", each called
+# as function(shell, argv) with the words after the subcommand. Imported on use so
+# that loading the extension stays cheap.
+FEATURE_SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS = ("notebook", "status", *FEATURE_SUBCOMMANDS)
 
 
 def _parse(magic: Any, line: str) -> Any:
@@ -133,11 +137,24 @@ class NbtrackMagics(Magics):
             raise UsageError(
                 f"Unknown %nbtrack subcommand {sub!r}; known subcommands: {', '.join(SUBCOMMANDS)}"
             )
+        if sub in FEATURE_SUBCOMMANDS:
+            self._feature(sub, line.split(maxsplit=1)[1:])
+            return
         args = _parse(self.nbtrack, line)
         if args.subcommand == "notebook":
             self._notebook(args.rest)
         else:
             self._status()
+
+    def _feature(self, sub: str, rest: list[str]) -> None:
+        import importlib
+
+        module_name, _, function_name = FEATURE_SUBCOMMANDS[sub].partition(":")
+        try:
+            argv = shlex.split(rest[0]) if rest else []
+        except ValueError as exc:
+            raise UsageError(f"%nbtrack {sub}: {exc}") from None
+        getattr(importlib.import_module(module_name), function_name)(self.shell, argv)
 
     def _notebook(self, rest: list[str]) -> None:
         shell = self.shell
