@@ -80,10 +80,26 @@ _LAZY.update(
         "Client": "nbtrack.tracking.client",
         "MlflowClient": "nbtrack.tracking.client",
         "get_tracking_uri": "nbtrack.config",
+        "PromptVersion": "nbtrack.prompts",
+        "register_prompt": "nbtrack.prompts",
+        "load_prompt": "nbtrack.prompts",
+        "search_prompts": "nbtrack.prompts",
+        "set_prompt_alias": "nbtrack.prompts",
+        "delete_prompt_alias": "nbtrack.prompts",
         "set_tracking_uri": "nbtrack.config",
     }
 )
-_SUBMODULES = ("config", "entities", "env", "errors", "models", "store", "tracking", "uris")
+_SUBMODULES = (
+    "config",
+    "entities",
+    "env",
+    "errors",
+    "models",
+    "prompts",
+    "store",
+    "tracking",
+    "uris",
+)
 #: ``nbt.pyfunc`` is MLflow's name for the generic model interface.
 _ALIASES = {"pyfunc": "nbtrack.models.pyfunc"}
 
@@ -101,6 +117,7 @@ __all__ = [
     "NbtrackError",
     "NotFoundError",
     "ParamConflict",
+    "PromptVersion",
     "RunNotActiveError",
     "SchemaMismatch",
     "StoreError",
@@ -110,6 +127,7 @@ __all__ = [
     "autolog",
     "create_experiment",
     "delete_experiment",
+    "delete_prompt_alias",
     "delete_run",
     "delete_tag",
     "download_artifacts",
@@ -128,6 +146,7 @@ __all__ = [
     "list_artifacts",
     "load_ipython_extension",
     "load_model",
+    "load_prompt",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -142,13 +161,16 @@ __all__ = [
     "log_table",
     "log_text",
     "register_model",
+    "register_prompt",
     "restore_run",
     "save_model",
     "search_experiments",
+    "search_prompts",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_prompt_alias",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

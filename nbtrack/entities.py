@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "IS_PROMPT_TAG",
+    "PROMPT_TEXT_TAG",
+    "PROMPT_TYPE_TAG",
     "CellExecution",
     "Dataset",
     "DatasetInput",
@@ -204,6 +207,15 @@ class CellExecution:
     start_time: int
     duration_ms: float | None = None
     ok: bool | None = None
+
+
+#: Tag marking a registered model as a prompt. MLflow's keys, so that prompts
+#: copied between MLflow and nbtrack stores stay prompts.
+IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
+#: Tag of a prompt version holding its template (text, or chat messages as JSON).
+PROMPT_TEXT_TAG = "mlflow.prompt.text"
+#: Tag of a prompt version: ``text`` or ``chat``.
+PROMPT_TYPE_TAG = "_mlflow_prompt_type"
 
 
 class ModelVersionStage:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.errors import AlreadyExistsError, NotFoundError
+from nbtrack.entities import IS_PROMPT_TAG, PROMPT_TEXT_TAG
+from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError
 
 if TYPE_CHECKING:
     from nbtrack.entities import ModelVersion
@@ -55,6 +56,8 @@ def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None
     # Another process may create the model between our check and our insert.
     with contextlib.suppress(AlreadyExistsError):
         client.create_registered_model(name)
+    if client.get_registered_model(name).tags.get(IS_PROMPT_TAG) == "true":
+        raise InvalidInput(f"{name!r} is a prompt; register models under another name")
     return client.create_model_version(name, source, run_id=run_id, tags=tags)
 
 
@@ -75,12 +78,21 @@ def resolve_models_uri(uri: str, client: Client | None = None) -> ModelVersion:
     client = client or Client()
     name, kind, ref = parse_models_uri(uri)
     if kind == "version":
-        return client.get_model_version(name, int(ref))
+        return _model_only(client.get_model_version(name, int(ref)), uri)
     if kind == "alias":
-        return client.get_model_version_by_alias(name, ref)
+        return _model_only(client.get_model_version_by_alias(name, ref), uri)
     stages = [stage_name(ref)] if kind == "stage" else None
     versions = client.get_latest_versions(name, stages)
     if not versions:
         where = f"in stage {stages[0]!r}" if stages else "at all"
         raise NotFoundError(f"Registered model {name!r} has no version {where} ({uri!r})")
-    return max(versions, key=lambda v: v.version)
+    return _model_only(max(versions, key=lambda v: v.version), uri)
+
+
+def _model_only(version: ModelVersion, uri: str) -> ModelVersion:
+    if PROMPT_TEXT_TAG in version.tags:
+        raise InvalidInput(
+            f"{uri!r} names a prompt, not a model; read it with "
+            f"nbt.load_prompt('prompts:/{version.name}/{version.version}')"
+        )
+    return version

@@ -199,8 +199,13 @@ class Store(Protocol):
         filter_string: str | None = None,
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
-    ) -> list[RegisteredModel]:
-        """Return registered models matching a filter such as ``name LIKE 'iris%'``."""
+        page_token: str | None = None,
+        prompts: bool | None = False,
+    ) -> tuple[list[RegisteredModel], str | None]:
+        """Return one page of registered models matching a filter, and the next page's token.
+
+        ``prompts``: False for models only, True for prompts only, None for both.
+        """
         ...
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
@@ -246,8 +251,13 @@ class Store(Protocol):
         filter_string: str | None = None,
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
-    ) -> list[ModelVersion]:
-        """Return model versions matching a filter such as ``name = 'iris'``."""
+        page_token: str | None = None,
+        prompts: bool | None = False,
+    ) -> tuple[list[ModelVersion], str | None]:
+        """Return one page of model versions matching a filter, and the next page's token.
+
+        ``prompts`` as for :meth:`search_registered_models`.
+        """
         ...
 
     def update_model_version(

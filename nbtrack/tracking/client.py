@@ -8,7 +8,7 @@ see them flushes first, so a process always reads its own writes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbtrack import _validation as check
@@ -27,6 +27,7 @@ from nbtrack.entities import (
 )
 from nbtrack.errors import NbtrackError, NotFoundError, RunNotActiveError
 from nbtrack.tracking.buffer import buffer_for
+from nbtrack.tracking.paged import PagedList
 from nbtrack.tracking.registry_client import RegistryClientMixin
 
 if TYPE_CHECKING:
@@ -39,14 +40,6 @@ __all__ = ["Client", "PagedList"]
 
 # Runs this process knows to be RUNNING: logging to them skips a status query.
 _writable_runs: set[str] = set()
-
-
-class PagedList(list[Any]):
-    """A list of results with ``token``, the page token of the next page (None at the end)."""
-
-    def __init__(self, items: Iterable[Any], token: str | None) -> None:
-        super().__init__(items)
-        self.token = token
 
 
 def _now_ms() -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.tracking.paged import PagedList
+
 if TYPE_CHECKING:
     from nbtrack.entities import ModelVersion, RegisteredModel
     from nbtrack.store.base import Store
@@ -66,8 +68,9 @@ class RegistryClientMixin:
         filter_string: str | None = None,
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
-    ) -> list[RegisteredModel]:
-        """Return registered models matching a filter.
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Return one page of registered models matching a filter (prompts excluded).
 
         Parameters
         ----------
@@ -79,13 +82,38 @@ class RegistryClientMixin:
         order_by:
             e.g. ``["name DESC"]`` or ``["last_updated_timestamp DESC"]``; by name
             by default.
+        page_token:
+            The ``token`` of the previous page, for the next one.
+
+        Returns
+        -------
+        PagedList
+            The models, with ``.token`` for the next page (None after the last).
 
         Raises
         ------
         InvalidFilter
             The filter or an order_by item is malformed.
         """
-        return self.store.search_registered_models(filter_string, max_results, order_by)
+        models, token = self.store.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+        return PagedList(models, token)
+
+    def search_prompts(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Return one page of prompts (registered models marked as prompts) matching a filter.
+
+        Load their templates with :func:`nbtrack.load_prompt`.
+        """
+        prompts, token = self.store.search_registered_models(
+            filter_string, max_results, None, page_token, prompts=True
+        )
+        return PagedList(prompts, token)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """Set a registered model's description; NotFoundError if there is no such model."""
@@ -179,8 +207,9 @@ class RegistryClientMixin:
         filter_string: str | None = None,
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
-    ) -> list[ModelVersion]:
-        """Return model versions matching a filter.
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Return one page of model versions matching a filter (prompt versions excluded).
 
         Parameters
         ----------
@@ -191,8 +220,13 @@ class RegistryClientMixin:
             At most this many versions.
         order_by:
             Attributes such as ``["version_number DESC"]``; newest update first by default.
+        page_token:
+            The ``token`` of the previous page, for the next one.
         """
-        return self.store.search_model_versions(filter_string, max_results, order_by)
+        versions, token = self.store.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+        return PagedList(versions, token)
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None = None

@@ -209,3 +209,26 @@ def test_processes_registering_at_once_get_distinct_versions(tracking_uri: str) 
     assert numbers == list(range(1, 21))
     versions = nbt.Client(folder).search_model_versions("name = 'shared'")
     assert sorted(v.version for v in versions) == list(range(1, 21))
+
+
+def test_registry_searches_page_with_tokens(client: Any) -> None:
+    run_id, source = _run_source(client)
+    for index in range(5):
+        client.create_registered_model(f"m{index}")
+        client.create_model_version(f"m{index}", source, run_id)
+    seen, token = [], None
+    while True:
+        page = client.search_registered_models(max_results=2, page_token=token)
+        seen += [m.name for m in page]
+        token = page.token
+        if token is None:
+            break
+    assert seen == [f"m{i}" for i in range(5)]
+    versions = client.search_model_versions(max_results=3, order_by=["name ASC"])
+    rest = client.search_model_versions(
+        max_results=3, order_by=["name ASC"], page_token=versions.token
+    )
+    assert [v.name for v in (*versions, *rest)] == [f"m{i}" for i in range(5)]
+    assert rest.token is None
+    with pytest.raises(InvalidInput, match="Invalid page_token"):
+        client.search_registered_models(page_token="garbage")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nbtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError
+from nbtrack.store.paging import decode_page_token, encode_page_token
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.registry_checks import model_name, registry_tag, stage_name
 from nbtrack.store.sql.registry_search import (
@@ -153,11 +154,17 @@ def search_registered_models(
     filter_string: str | None,
     max_results: int,
     order_by: Sequence[str] | None,
-    offset: int = 0,
-) -> list[RegisteredModel]:
-    """Return one page of registered models matching ``filter_string``, by name by default."""
-    query = build_registered_model_query(filter_string, list(order_by or []), offset, max_results)
-    return _models(conn, [row.name for row in conn.execute(query)])
+    page_token: str | None = None,
+    prompts: bool | None = False,
+) -> tuple[list[RegisteredModel], str | None]:
+    """Return one page of registered models matching ``filter_string`` and the next token."""
+    offset = decode_page_token(page_token)
+    query = build_registered_model_query(
+        filter_string, list(order_by or []), offset, max_results + 1, prompts
+    )
+    names = [row.name for row in conn.execute(query)]
+    token = encode_page_token(offset + max_results) if len(names) > max_results else None
+    return _models(conn, names[:max_results]), token
 
 
 def update_registered_model(
@@ -307,16 +314,22 @@ def search_model_versions(
     filter_string: str | None,
     max_results: int,
     order_by: Sequence[str] | None,
-    offset: int = 0,
-) -> list[ModelVersion]:
-    """Return one page of model versions matching ``filter_string``."""
-    query = build_model_version_query(filter_string, list(order_by or []), offset, max_results)
+    page_token: str | None = None,
+    prompts: bool | None = False,
+) -> tuple[list[ModelVersion], str | None]:
+    """Return one page of model versions matching ``filter_string`` and the next token."""
+    offset = decode_page_token(page_token)
+    query = build_model_version_query(
+        filter_string, list(order_by or []), offset, max_results + 1, prompts
+    )
     keys = [(row.name, row.version) for row in conn.execute(query)]
+    token = encode_page_token(offset + max_results) if len(keys) > max_results else None
+    keys = keys[:max_results]
     if not keys:
-        return []
+        return [], token
     rows = conn.execute(select(_mv).where(_mv.c.name.in_({n for n, _ in keys}), _LIVE)).all()
     by_key = {(r.name, r.version): r for r in rows}
-    return _versions(conn, [by_key[k] for k in keys])
+    return _versions(conn, [by_key[k] for k in keys]), token
 
 
 def update_model_version(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select
 
+from nbtrack.entities import IS_PROMPT_TAG
 from nbtrack.store.search_filter import (
     ATTRIBUTES,
     TAGS,
@@ -111,14 +112,28 @@ def _version_clause(node: Node) -> ColumnElement[bool]:
     return probe.correlate(_mv).exists()
 
 
+def _is_prompt(name: Any, outer: Any) -> ColumnElement[bool]:
+    """True where the registered model called ``name`` carries the prompt tag."""
+    tags = s.registered_model_tags
+    probe = select(literal_column("1")).where(
+        tags.c.name == name, tags.c.key == IS_PROMPT_TAG, tags.c.value == "true"
+    )
+    return probe.correlate(outer).exists()
+
+
 def build_registered_model_query(
-    filter_string: str | None, order_by: list[str] | None, offset: int, limit: int
+    filter_string: str | None,
+    order_by: list[str] | None,
+    offset: int,
+    limit: int,
+    prompts: bool | None = False,
 ) -> Select[Any]:
     """Build the query returning the names of one page of matching registered models.
 
     ``order_by`` items name ``name``, ``creation_timestamp`` or
     ``last_updated_timestamp`` (alias ``timestamp``); ties and the default
-    order are by name.
+    order are by name. ``prompts`` keeps only models (False), only prompts
+    (True) or both (None): prompts live in the same table, marked by a tag.
 
     Raises
     ------
@@ -129,6 +144,8 @@ def build_registered_model_query(
     orders = _parse_order(order_by, _MODEL_GRAMMAR)
     _check_page(offset, limit)
     query: Select[Any] = select(_rm.c.name)
+    if prompts is not None:
+        query = query.where(_is_prompt(_rm.c.name, _rm) == prompts)
     if node is not None:
         query = query.where(_clause(node, _MODELS))
     query, terms = _order(query, orders, _MODELS)
@@ -136,12 +153,17 @@ def build_registered_model_query(
 
 
 def build_model_version_query(
-    filter_string: str | None, order_by: list[str] | None, offset: int, limit: int
+    filter_string: str | None,
+    order_by: list[str] | None,
+    offset: int,
+    limit: int,
+    prompts: bool | None = False,
 ) -> Select[Any]:
     """Build the query returning ``(name, version)`` of one page of matching model versions.
 
     Deleted versions never match. The default order is MLflow's: newest
-    update first, then name, then version descending.
+    update first, then name, then version descending. ``prompts`` as for
+    :func:`build_registered_model_query`.
 
     Raises
     ------
@@ -154,6 +176,8 @@ def build_model_version_query(
     query: Select[Any] = select(_mv.c.name, _mv.c.version).where(
         _mv.c.current_stage != DELETED_STAGE
     )
+    if prompts is not None:
+        query = query.where(_is_prompt(_mv.c.name, _mv) == prompts)
     if node is not None:
         query = query.where(_version_clause(node))
     query, terms = _order(query, orders, _VERSIONS)

@@ -53,10 +53,14 @@ class RegistryStoreMixin:
         filter_string: str | None = None,
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
-    ) -> list[RegisteredModel]:
-        """Return registered models matching ``filter_string`` (``name LIKE 'iris%'``…)."""
+        page_token: str | None = None,
+        prompts: bool | None = False,
+    ) -> tuple[list[RegisteredModel], str | None]:
+        """Return one page of registered models matching ``filter_string`` and the next token."""
         with self._read() as conn:
-            return r.search_registered_models(conn, filter_string, max_results, order_by)
+            return r.search_registered_models(
+                conn, filter_string, max_results, order_by, page_token, prompts
+            )
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         """Set a registered model's description."""
@@ -119,10 +123,14 @@ class RegistryStoreMixin:
         filter_string: str | None = None,
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
-    ) -> list[ModelVersion]:
-        """Return model versions matching ``filter_string`` (``name = 'iris'``…)."""
+        page_token: str | None = None,
+        prompts: bool | None = False,
+    ) -> tuple[list[ModelVersion], str | None]:
+        """Return one page of model versions matching ``filter_string`` and the next token."""
         with self._read() as conn:
-            return r.search_model_versions(conn, filter_string, max_results, order_by)
+            return r.search_model_versions(
+                conn, filter_string, max_results, order_by, page_token, prompts
+            )
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None
