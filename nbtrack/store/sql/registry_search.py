@@ -115,7 +115,7 @@ def _version_clause(node: Node) -> ColumnElement[bool]:
 def _is_prompt(name: Any, outer: Any) -> ColumnElement[bool]:
     """True where the registered model called ``name`` carries the prompt tag."""
     tags = s.registered_model_tags
-    probe = select(literal_column("1")).where(
+    probe: Select[Any] = select(literal_column("1")).where(
         tags.c.name == name, tags.c.key == IS_PROMPT_TAG, tags.c.value == "true"
     )
     return probe.correlate(outer).exists()
