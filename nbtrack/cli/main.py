@@ -21,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from nbtrack import __version__
-from nbtrack.cli import artifacts, db, doctor, experiments, gc, lineage, quickstart, runs
+from nbtrack.cli import artifacts, db, doctor, experiments, gc, lineage, models, quickstart, runs
 from nbtrack.cli._common import CliState, tracking_uri_option
 from nbtrack.errors import NbtrackError
 
@@ -88,6 +88,7 @@ for _command in (
     gc.gc,
     doctor.doctor,
     lineage.lineage,
+    models.models,
     quickstart.quickstart,
 ):
     cli.add_command(_command)
