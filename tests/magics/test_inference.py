@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nbtrack.magics._inference import (
+from nbtrack.tracking.inference import (
     SessionLiterals,
     analyse_cell,
     as_metric_value,
