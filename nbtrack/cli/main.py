@@ -21,7 +21,18 @@ import click
 from click.core import ParameterSource
 
 from nbtrack import __version__
-from nbtrack.cli import artifacts, db, doctor, experiments, gc, lineage, models, quickstart, runs
+from nbtrack.cli import (
+    artifacts,
+    db,
+    doctor,
+    experiments,
+    gc,
+    lineage,
+    models,
+    projects,
+    quickstart,
+    runs,
+)
 from nbtrack.cli._common import CliState, tracking_uri_option
 from nbtrack.errors import NbtrackError
 
@@ -89,6 +100,8 @@ for _command in (
     doctor.doctor,
     lineage.lineage,
     models.models,
+    projects.export,
+    projects.run,
     quickstart.quickstart,
 ):
     cli.add_command(_command)
