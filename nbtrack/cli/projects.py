@@ -43,7 +43,7 @@ def _literal(text: str) -> Any:
 
 
 @click.command()
-@click.argument("notebook", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[NOTEBOOK] OUT", type=click.Path(path_type=Path))
 @click.option(
     "--to",
     "target",
@@ -51,15 +51,13 @@ def _literal(text: str) -> Any:
     required=True,
     help="An MLproject folder, or the model folder the notebook produces.",
 )
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--from-run", metavar="RUN_ID", help="Build the project from a run's lineage.")
 @click.option("--model-var", metavar="NAME", help="With --to model: the variable holding it.")
 @_param_option
 @tracking_uri_option
 def export(
-    notebook: Path | None,
+    paths: tuple[Path, ...],
     target: str,
-    out: Path,
     from_run: str | None,
     model_var: str | None,
     params: dict[str, str],
@@ -76,6 +74,9 @@ def export(
     """
     from nbtrack.cli._common import resolve_run
 
+    if not paths or len(paths) > 2:
+        raise click.UsageError("Give NOTEBOOK OUT, or OUT with --from-run RUN_ID")
+    notebook, out = (None, paths[0]) if len(paths) == 1 else paths
     if target == "model":
         if notebook is None or from_run:
             raise click.UsageError("--to model needs a NOTEBOOK (and no --from-run)")
