@@ -72,8 +72,14 @@ def export(
       `parameters` cell) and writes the model it produced; serve it with
       `nbtrack serve OUT`.
     """
+    import sys
+
     from nbtrack.cli._common import resolve_run
 
+    # nbformat imports jsonschema, which imports rfc3987_syntax when installed
+    # (JupyterLab pulls it in): 2+ s building a grammar for an IRI format check
+    # that notebook validation never uses. This process does not need it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     if not paths or len(paths) > 2:
         raise click.UsageError("Give NOTEBOOK OUT, or OUT with --from-run RUN_ID")
     notebook, out = (None, paths[0]) if len(paths) == 1 else paths
