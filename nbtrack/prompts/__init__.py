@@ -1,5 +1,16 @@
-"""Prompt templates: versioned in the registry, formatted with ``{{variable}}`` placeholders."""
+"""Prompts: versioned templates in the registry, and comparing them across models."""
 
+from nbtrack.prompts.compare import PromptGrid, clear_cache, compare_prompts
+from nbtrack.prompts.providers import (
+    CallableProvider,
+    Generation,
+    OpenAICompatible,
+    Provider,
+    ProviderError,
+    TransformersPipeline,
+    as_provider,
+    register_provider,
+)
 from nbtrack.prompts.registry import (
     delete_prompt_alias,
     load_prompt,
@@ -10,10 +21,21 @@ from nbtrack.prompts.registry import (
 from nbtrack.prompts.template import PromptVersion
 
 __all__ = [
+    "CallableProvider",
+    "Generation",
+    "OpenAICompatible",
+    "PromptGrid",
     "PromptVersion",
+    "Provider",
+    "ProviderError",
+    "TransformersPipeline",
+    "as_provider",
+    "clear_cache",
+    "compare_prompts",
     "delete_prompt_alias",
     "load_prompt",
     "register_prompt",
+    "register_provider",
     "search_prompts",
     "set_prompt_alias",
 ]

@@ -118,7 +118,7 @@ def test_bad_names_uris_and_references(client: Any) -> None:
         nbt.register_prompt("p", "t", tags={"mlflow.prompt.text": "x"})
     nbt.register_prompt("p", "t")
     for uri in ("prompts:/", "prompts:/p/x", "prompts:/p/1/2", "prompts:/p@", "prompts:/@a"):
-        with pytest.raises(InvalidInput, match="Cannot read prompt URI|Invalid prompt name"):
+        with pytest.raises(InvalidInput, match=r"Cannot read prompt URI|Invalid prompt name"):
             nbt.load_prompt(uri)
     with pytest.raises(InvalidInput, match="either in the prompts:/ URI or as version="):
         nbt.load_prompt("prompts:/p/1", version=1)

@@ -1,0 +1,228 @@
+"""Model providers for prompt comparison: a Python callable, an OpenAI-compatible HTTP endpoint,
+a local ``transformers`` pipeline.
+
+A provider turns one filled-in prompt (text, or chat messages) and generation
+parameters into a :class:`Generation`. New kinds register with
+:func:`register_provider`; :func:`as_provider` wraps what a user passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from nbtrack.errors import InvalidInput
+
+__all__ = [
+    "CallableProvider",
+    "Generation",
+    "OpenAICompatible",
+    "Provider",
+    "ProviderError",
+    "TransformersPipeline",
+    "as_provider",
+    "register_provider",
+]
+
+Prompt = str | list[dict[str, str]]
+
+
+class ProviderError(RuntimeError):
+    """A model call failed; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One model output with its cost."""
+
+    text: str
+    latency_ms: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """Anything with ``generate(prompt, params, timeout)`` and a stable ``identity``."""
+
+    identity: str
+
+    def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
+        """Return the model's output for one prompt."""
+        ...
+
+
+def _as_text(prompt: Prompt) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+
+
+class CallableProvider:
+    """A Python function ``fn(prompt)`` or ``fn(prompt, **params)`` returning text."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
+        import inspect
+
+        self.fn = fn
+        self.identity = name or f"callable:{getattr(fn, '__qualname__', repr(fn))}"
+        try:
+            parameters = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):  # builtins without a signature take the prompt only
+            parameters = []  # type: ignore[assignment]
+        self.takes_params = any(p.kind in (p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in parameters) or (
+            sum(p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY) for p in parameters) > 1
+        )
+
+    def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
+        """Call the function, with the params as keywords when it takes them."""
+        started = time.perf_counter()
+        output = self.fn(prompt, **params) if self.takes_params else self.fn(prompt)
+        latency = (time.perf_counter() - started) * 1000
+        return Generation(
+            str(output), latency, len(_as_text(prompt).split()), len(str(output).split())
+        )
+
+
+class OpenAICompatible:
+    """Any server speaking OpenAI's ``/chat/completions`` (or ``/completions``) API.
+
+    Parameters
+    ----------
+    base_url:
+        e.g. ``http://127.0.0.1:8080/v1``.
+    model:
+        The model name sent in each request.
+    api_key_env:
+        Environment variable holding the key (none needed for local servers).
+    chat:
+        Use ``/chat/completions`` (default) or ``/completions``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        chat: bool = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.chat = chat
+        self.identity = f"openai:{self.base_url}:{model}:{'chat' if chat else 'completions'}"
+
+    def _request(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        path = "/chat/completions" if self.chat else "/completions"
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(
+            self.base_url + path, json.dumps(body).encode(), headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                payload: dict[str, Any] = json.loads(response.read())
+                return payload
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            retryable = exc.code == 429 or exc.code >= 500
+            raise ProviderError(
+                f"HTTP {exc.code} from {self.base_url}: {detail}", retryable
+            ) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ProviderError(f"Cannot reach {self.base_url}: {reason}", True) from None
+
+    def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
+        """POST one request; the answer's text and token usage."""
+        body: dict[str, Any] = {"model": self.model, **params}
+        if self.chat:
+            messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+            body["messages"] = messages
+        else:
+            body["prompt"] = _as_text(prompt)
+        started = time.perf_counter()
+        payload = self._request(body, timeout)
+        latency = (time.perf_counter() - started) * 1000
+        try:
+            choice = payload["choices"][0]
+            text = choice["message"]["content"] if self.chat else choice["text"]
+        except (KeyError, IndexError, TypeError):
+            raise ProviderError(
+                f"Unexpected answer from {self.base_url}: {str(payload)[:300]}"
+            ) from None
+        usage = payload.get("usage") or {}
+        return Generation(
+            str(text), latency, usage.get("prompt_tokens"), usage.get("completion_tokens")
+        )
+
+
+class TransformersPipeline:
+    """A local ``transformers`` text-generation pipeline (greedy unless params say otherwise)."""
+
+    def __init__(self, pipeline: Any, name: str | None = None) -> None:
+        self.pipeline = pipeline
+        model_name = getattr(getattr(pipeline, "model", None), "name_or_path", "pipeline")
+        self.identity = name or f"transformers:{model_name}"
+
+    def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
+        """Run the pipeline on one prompt; only the newly generated text is returned."""
+        options = {"do_sample": False, "return_full_text": False, **params}
+        if "max_tokens" in options:
+            options["max_new_tokens"] = options.pop("max_tokens")
+        started = time.perf_counter()
+        result = self.pipeline(prompt, **options)
+        latency = (time.perf_counter() - started) * 1000
+        generated = result[0]["generated_text"]
+        if isinstance(generated, list):  # chat input: the list of messages, answer last
+            generated = generated[-1]["content"]
+        tokenizer = getattr(self.pipeline, "tokenizer", None)
+        count = len(tokenizer.encode(str(generated))) if tokenizer is not None else None
+        return Generation(str(generated), latency, None, count)
+
+
+_FACTORIES: list[tuple[Callable[[Any], bool], Callable[[Any], Provider]]] = []
+
+
+def register_provider(matches: Callable[[Any], bool], factory: Callable[[Any], Provider]) -> None:
+    """Teach :func:`as_provider` a new kind of model object (checked before the built-ins)."""
+    _FACTORIES.insert(0, (matches, factory))
+
+
+def _is_pipeline(obj: Any) -> bool:
+    return type(obj).__module__.startswith("transformers.pipelines")
+
+
+def as_provider(model: Any, name: str | None = None) -> Provider:
+    """Wrap a user's model: a provider as is, a transformers pipeline, or a callable.
+
+    Raises
+    ------
+    InvalidInput
+        Nothing known can call this object.
+    """
+    for matches, factory in _FACTORIES:
+        if matches(model):
+            return factory(model)
+    if isinstance(model, Provider):
+        return model
+    if _is_pipeline(model):
+        return TransformersPipeline(model, name)
+    if callable(model):
+        return CallableProvider(model, name)
+    raise InvalidInput(
+        f"Cannot use a {type(model).__name__} as a model: pass a callable, "
+        "nbt.prompts.OpenAICompatible(...), or a transformers pipeline"
+    )
