@@ -10,6 +10,8 @@ __all__ = [
     "NBTRACK_FLUSH_INTERVAL",
     "NBTRACK_NOTEBOOK",
     "NBTRACK_RUN_ID",
+    "NBTRACK_SYSTEM_METRICS",
+    "NBTRACK_SYSTEM_METRICS_INTERVAL",
     "NBTRACK_TRACKING_URI",
     "NBTRACK_USER",
 ]
@@ -29,5 +31,9 @@ NBTRACK_USER = "NBTRACK_USER"
 NBTRACK_FLUSH_INTERVAL = "NBTRACK_FLUSH_INTERVAL"
 #: The notebook a kernel runs, for runners that do not tell the kernel (nbclient, papermill).
 NBTRACK_NOTEBOOK = "NBTRACK_NOTEBOOK"
+#: ``1``/``true`` turns system metrics on for runs that do not say otherwise.
+NBTRACK_SYSTEM_METRICS = "NBTRACK_SYSTEM_METRICS"
+#: Seconds between system metric samples (default 10).
+NBTRACK_SYSTEM_METRICS_INTERVAL = "NBTRACK_SYSTEM_METRICS_INTERVAL"
 #: Set by Jupyter Server for the kernels it starts: the notebook's path (not nbtrack's own).
 JPY_SESSION_NAME = "JPY_SESSION_NAME"

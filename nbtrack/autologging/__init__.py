@@ -3,7 +3,8 @@
 The package is ``autologging``, not ``autolog``: importing a subpackage sets it as
 an attribute of ``nbtrack``, which would hide the public ``nbt.autolog`` function.
 
-Each framework lives in its own module (``nbtrack.autologging.sklearn``) that
+Each framework lives in its own module (``nbtrack.autologging.sklearn``,
+``nbtrack.autologging.lightgbm``) that
 patches the framework and can restore it exactly. Integrations form a small
 registry: the built-in ones plus any module named in the ``nbtrack.autolog``
 entry-point group. A framework that is not imported yet is patched when it is
@@ -34,7 +35,10 @@ __all__ = ["AutologConfig", "autolog", "integrations", "status"]
 ENTRY_POINT_GROUP = "nbtrack.autolog"
 
 #: Built-in integrations: name → module implementing it.
-_BUILTINS: dict[str, str] = {"sklearn": "nbtrack.autologging.sklearn"}
+_BUILTINS: dict[str, str] = {
+    "sklearn": "nbtrack.autologging.sklearn",
+    "lightgbm": "nbtrack.autologging.lightgbm",
+}
 
 
 @dataclass
@@ -181,8 +185,8 @@ def autolog(
         Log the fitted model as the artifact ``model`` (loadable with
         ``nbt.load_model``).
     frameworks:
-        Names of the integrations to act on (``"sklearn"``); all known ones
-        when None.
+        Names of the integrations to act on (``"sklearn"``, ``"lightgbm"``);
+        all known ones when None.
     silent:
         Emit no warnings from autologging.
 
@@ -212,9 +216,12 @@ def autolog(
             elif module in sys.modules:
                 _pending.pop(module, None)
                 integration.enable(config)
-            else:
+            elif importlib.util.find_spec(module) is not None:
                 _pending[module] = (name, config)
                 _install_finder()
+            else:
+                # Not installed: nothing will ever import it, so nothing waits for it.
+                _pending.pop(module, None)
         _remove_finder()
 
 

@@ -10,21 +10,19 @@ one warning line, and the run is always ended.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import glob
-import io
 import os
 import sys
 import time
-import types
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nbtrack.magics import _files
 from nbtrack.magics import _inference as infer
 from nbtrack.magics._cellparts import Problems, Tee, TrackOptions, cell_id_for, format_error
+from nbtrack.magics._environment import log_environment
+from nbtrack.magics._figures import FigureRecorder
 from nbtrack.magics._lineage import LineageLog
 from nbtrack.magics._notebook import notebook_path
 
@@ -94,11 +92,7 @@ class CellCapture:
         self._out: list[str] = []
         self._out_size = [0]
         self._streams: tuple[Any, Any] | None = None
-        self._figures: list[tuple[str, bytes]] = []
-        self._fignums: set[int] = set()
-        self._publish: Callable[..., Any] | None = None
-        self._wrapper: Callable[..., Any] | None = None
-        self._own_publish = False
+        self._figures = FigureRecorder(shell, self.problems)
         self._started = 0.0
         self._before: _files.FileSnapshot | None = None
         self._logged_files: set[Path] = set()
@@ -121,8 +115,8 @@ class CellCapture:
             self._snapshot_notebook()
         with self.problems.guard("list the working directory"):
             self._before = _files.snapshot(Path.cwd(), self._store_paths())
-        self._fignums = set(_open_figures())
-        self._hook_display()
+        log_environment(self.client, self.run_id, self.problems)
+        self._figures.start()
         self._tee_streams()
 
     @property
@@ -154,6 +148,7 @@ class CellCapture:
             experiment_id=experiment_id,
             nested=self.options.nested,
             tags=tags,
+            log_system_metrics=True if self.options.system_metrics else None,
         )
         self.client = client
 
@@ -166,14 +161,19 @@ class CellCapture:
     def _store_paths(self) -> list[str]:
         """The store's own local files and folders, never logged as the cell's files."""
         import nbtrack
+        from nbtrack.uris import DB_FILE
 
         paths = []
         uri = nbtrack.get_tracking_uri()
+        db = None
         if uri.startswith("sqlite:///"):
             db = uri[len("sqlite:///") :]
-            paths += [db, db + "-wal", db + "-shm", db + "-journal"]
         elif "://" not in uri:
             paths.append(uri)
+            # The folder itself may be the working directory: name its files too.
+            db = os.path.join(uri, DB_FILE)
+        if db is not None:
+            paths += [db + suffix for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
         root = str(self.client.store.artifact_root)
         if root.startswith("file://"):
             root = root[len("file://") :]
@@ -215,35 +215,6 @@ class CellCapture:
         if path and os.path.isfile(path) and os.path.getsize(path) <= _NOTEBOOK_LIMIT:
             self.client.log_artifact(self.run_id, path, "notebook")
 
-    def _hook_display(self) -> None:
-        pub = getattr(self.shell, "display_pub", None)
-        if pub is None:
-            return
-        original = pub.publish
-
-        def publish(data: Any, *args: Any, **kwargs: Any) -> Any:
-            with self.problems.guard("capture a displayed figure"):
-                self._keep_display(data)
-            return original(data, *args, **kwargs)
-
-        self._publish = original
-        self._own_publish = "publish" in vars(pub)
-        self._wrapper = publish
-        pub.publish = publish
-
-    def _keep_display(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            return
-        png = data.get("image/png")
-        if png is not None:
-            raw = png if isinstance(png, bytes) else base64.b64decode(png)
-            self._figures.append(("png", raw))
-        for mime, payload in data.items():
-            if mime.startswith("application/vnd.vegalite") and mime.endswith("+json"):
-                import json
-
-                self._figures.append(("vl.json", json.dumps(payload).encode("utf-8")))
-
     def _tee_streams(self) -> None:
         self._streams = (sys.stdout, sys.stderr)
         sys.stdout = Tee(sys.stdout, self._out, self._out_size)
@@ -255,15 +226,7 @@ class CellCapture:
         if self._streams is not None:
             sys.stdout, sys.stderr = self._streams
             self._streams = None
-        if self._publish is not None:
-            pub = self.shell.display_pub
-            # Only undo our own wrapper: something installed after it stays.
-            if vars(pub).get("publish") is self._wrapper:
-                if self._own_publish:
-                    pub.publish = self._publish
-                else:
-                    del pub.publish
-            self._publish = None
+        self._figures.stop()
 
     def finish(self, error: BaseException | None) -> None:
         """Log metrics and artifacts, end the run with the cell's status, print the summary."""
@@ -285,7 +248,8 @@ class CellCapture:
             with self.problems.guard("save the traceback"):
                 self.client.log_text(self.run_id, format_error(error), "error.txt")
         with self.problems.guard("save the cell's figures"):
-            self._save_figures()
+            self._figures.save(self.client, self.run_id)
+        self.notes += self._figures.notes
         for pattern in self.options.artifacts:
             with self.problems.guard(f"save the files matching {pattern!r}"):
                 self._save_glob(pattern)
@@ -294,6 +258,8 @@ class CellCapture:
 
             self.lineage.flush(self.client)
             self.client.set_tag(self.run_id, LINEAGE_END, str(self.lineage.count))
+            # The kernel hook leaves runs whose end is recorded alone (see _hook).
+            self.run.data.tags[LINEAGE_END] = str(self.lineage.count)
         if self._before is not None:
             with self.problems.guard("save the files the cell changed"):
                 self._save_changed_files()
@@ -337,23 +303,6 @@ class CellCapture:
             now = int(time.time() * 1000)
             batch = [Metric(k, v, now, 0) for k, v in self.metrics.items()]
             self.client.log_batch(self.run_id, metrics=batch)
-
-    def _save_figures(self) -> None:
-        import tempfile
-
-        payloads = list(self._figures)
-        for num, figure in _open_figures().items():
-            if num not in self._fignums:
-                buf = io.BytesIO()
-                figure.savefig(buf, format="png")
-                payloads.append(("png", buf.getvalue()))
-        if not payloads:
-            return
-        with tempfile.TemporaryDirectory(prefix="nbtrack-figures-") as tmp:
-            for counter, (suffix, payload) in enumerate(payloads, start=1):
-                path = Path(tmp, f"figure-{counter}.{suffix}")
-                path.write_bytes(payload)
-            self.client.log_artifacts(self.run_id, tmp, "figures")
 
     def _save_glob(self, pattern: str) -> None:
         cwd = Path.cwd()
@@ -425,12 +374,3 @@ def _experiment_id(client: Any, name: str) -> str:
             return client.create_experiment(name)
         found = client.get_experiment_by_name(name)
     return found.experiment_id
-
-
-def _open_figures() -> dict[int, Any]:
-    """Return pyplot's open figures by number (none if the cell never imported pyplot)."""
-    if not isinstance(sys.modules.get("matplotlib.pyplot"), types.ModuleType):
-        return {}
-    from matplotlib._pylab_helpers import Gcf
-
-    return {num: manager.canvas.figure for num, manager in Gcf.figs.items()}

@@ -30,6 +30,7 @@ class TrackOptions:
     nested: bool = False
     infer: bool = True
     quiet: bool = False
+    system_metrics: bool = False
 
 
 class Problems:

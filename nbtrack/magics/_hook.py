@@ -11,6 +11,14 @@ then raises IPython's usual UsageError) or when it is called directly.
 
 The hook also remembers which names earlier cells set by a literal
 assignment, for the params a tracked cell reads (SPEC §3).
+
+Runs started in code (``nbt.start_run()``, autolog's runs) get the same
+lineage positions as ``%%track`` runs: the hook listens to the tracking
+layer's run start and end (``fluent.run_start_hooks``/``run_end_hooks``),
+tags the session and the log's length at the start, and at the end the
+length including the cell running then (it is recorded when it ends, and the
+log is written right after that cell). Those runs also get the environment
+files (``_environment``).
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ import sys
 import time
 from typing import Any
 
+from nbtrack.magics import _environment
 from nbtrack.magics import _inference as infer
 from nbtrack.magics._capture import CellCapture, flush_lineage
 from nbtrack.magics._cellparts import Problems, TrackOptions
 from nbtrack.magics._lineage import LineageLog
+from nbtrack.tracking.lineage import LINEAGE_END, LINEAGE_SESSION, LINEAGE_START
 
 __all__ = ["KernelHook", "split_track_cell"]
 
@@ -57,6 +67,7 @@ class KernelHook:
         self.lineage = LineageLog()
         self._active: list[tuple[Any, CellCapture]] = []
         self._starts: list[tuple[Any, int, float]] = []
+        self._flush_after_cell = False
 
     def install(self) -> None:
         """Register the event handlers and the transformer."""
@@ -66,9 +77,25 @@ class KernelHook:
         atexit.register(self.flush_lineage)
         # atexit runs handlers last-in first-out: the tracking layer's must be
         # registered (on import) before ours for ours to run first.
-        import nbtrack.tracking.fluent  # noqa: F401
+        from nbtrack.tracking import fluent
 
         atexit.register(self.end_open_runs)
+        fluent.run_start_hooks.append(self.on_run_start)
+        fluent.run_end_hooks.append(self.on_run_end)
+        _environment.prepare()
+        self._record_earlier_cells()
+
+    def _record_earlier_cells(self) -> None:
+        """Log the cells run before the extension loaded, this one included, from IPython's history.
+
+        Their imports and data loading are what a replay of the lineage needs
+        first; how long they took and whether they failed is not known (None).
+        """
+        history = getattr(getattr(self.shell, "history_manager", None), "input_hist_raw", None)
+        now = int(time.time() * 1000)
+        for count, source in enumerate(list(history or [])[1:], start=1):
+            if isinstance(source, str) and source.strip():
+                self.lineage.record(source, now, None, None, execution_count=count)
 
     def end_open_runs(self) -> None:
         """End runs still open when the kernel shuts down as FINISHED (a warning line on failure).
@@ -96,6 +123,12 @@ class KernelHook:
         for _, capture in reversed(self._active):
             capture.finish(KeyboardInterrupt())
         self._active.clear()
+        from nbtrack.tracking import fluent
+
+        if self.on_run_start in fluent.run_start_hooks:
+            fluent.run_start_hooks.remove(self.on_run_start)
+        if self.on_run_end in fluent.run_end_hooks:
+            fluent.run_end_hooks.remove(self.on_run_end)
         atexit.unregister(self.flush_lineage)
         atexit.unregister(self.end_open_runs)
         if self.lineage.count:
@@ -105,6 +138,31 @@ class KernelHook:
         if self.transform in self.shell.input_transformers_cleanup:
             self.shell.input_transformers_cleanup.remove(self.transform)
         self.session.clear()
+
+    def on_run_start(self, tags: dict[str, str]) -> None:
+        """Tag a run about to start with this session and the log's length (unless it is)."""
+        if LINEAGE_SESSION not in tags:
+            tags[LINEAGE_SESSION] = self.lineage.session_id
+            tags[LINEAGE_START] = str(self.lineage.count)
+
+    def on_run_end(self, run: Any) -> None:
+        """Tag a run of this session about to end with the log's length; log its environment.
+
+        A ``%%track`` run records its own end (its capture writes the tag and
+        keeps it in the run's in-memory tags), so it is left alone here.
+        """
+        tags = run.data.tags
+        if tags.get(LINEAGE_SESSION) != self.lineage.session_id or LINEAGE_END in tags:
+            return
+        problems = Problems()
+        with problems.guard("save the run's lineage"):
+            # The cell running now is recorded when it ends: count it in.
+            end = self.lineage.count + (1 if self._starts else 0)
+            run._client.set_tag(run.info.run_id, LINEAGE_END, str(end))
+            tags[LINEAGE_END] = str(end)
+            self._flush_after_cell = True
+        _environment.log_environment(run._client, run.info.run_id, problems)
+        problems.report(sys.stderr)
 
     def _parses(self, line: str) -> bool:
         from IPython.core.error import UsageError
@@ -164,7 +222,8 @@ class KernelHook:
             capture.finish(error if result is not None else RuntimeError("the cell did not run"))
         if result is not None and result.success and info is not None:
             self._remember_literals(info.raw_cell)
-        if self.lineage.due():
+        if self.lineage.due() or self._flush_after_cell:
+            self._flush_after_cell = False
             self.flush_lineage()
 
     def _record(self, result: Any, info: Any) -> None:

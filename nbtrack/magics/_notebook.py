@@ -3,7 +3,9 @@
 Kernels are not told their notebook in a standard way: Jupyter Server sets
 ``JPY_SESSION_NAME`` (ipykernel mirrors it as ``__session__``), VS Code sets
 ``__vsc_ipynb_file__``, and nbclient/papermill set nothing, so their users pass
-it with ``%nbtrack notebook PATH`` or ``NBTRACK_NOTEBOOK``.
+it with ``%nbtrack notebook PATH`` or ``NBTRACK_NOTEBOOK``. Failing all of
+these, the Jupyter server that started the kernel is asked
+(``_server_sessions``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def notebook_path(namespace: Mapping[str, Any]) -> str | None:
     """Return the notebook's path, or None when nothing says which notebook runs.
 
     Looks at ``%nbtrack notebook``, ``NBTRACK_NOTEBOOK``, ``__vsc_ipynb_file__``
-    and ``__session__`` in the user namespace, then ``JPY_SESSION_NAME``.
+    and ``__session__`` in the user namespace, then ``JPY_SESSION_NAME``, then
+    the sessions of the running Jupyter servers (matched by kernel id).
     """
     if _explicit:
         return _explicit
@@ -55,4 +58,6 @@ def notebook_path(namespace: Mapping[str, Any]) -> str | None:
     for raw in candidates:
         if isinstance(raw, str) and raw:
             return _resolve(raw)
-    return None
+    from nbtrack.magics._server_sessions import server_notebook_path
+
+    return server_notebook_path()

@@ -35,13 +35,13 @@ class AutologMagics(Magics):
     @argument(
         "--frameworks",
         default=None,
-        help="Comma-separated integrations (default: all known, e.g. sklearn).",
+        help="Comma-separated integrations (default: all installed: sklearn, lightgbm).",
     )
     @argument("--no-models", action="store_true", help="Do not log fitted models.")
     @argument("--silent", action="store_true", help="Emit no autolog warnings.")
     @line_magic
     def track_autolog(self, line: str) -> None:
-        """Turn autologging on or off: every sklearn ``fit`` then logs a run."""
+        """Turn autologging on or off: every sklearn or LightGBM ``fit`` then logs a run."""
         from nbtrack.autologging import autolog, status
         from nbtrack.errors import InvalidInput
 

@@ -26,7 +26,9 @@ __all__ = ["NbtrackMagics"]
 # Subcommands that live with their feature: name -> "module:function", each called
 # as function(shell, argv) with the words after the subcommand. Imported on use so
 # that loading the extension stays cheap.
-FEATURE_SUBCOMMANDS: dict[str, str] = {}
+FEATURE_SUBCOMMANDS: dict[str, str] = {
+    "export": "nbtrack.magics.export_magic:export",
+}
 SUBCOMMANDS = ("notebook", "status", *FEATURE_SUBCOMMANDS)
 
 
@@ -82,6 +84,7 @@ class NbtrackMagics(Magics):
             nested=args.nested,
             infer=not args.no_infer,
             quiet=args.quiet,
+            system_metrics=args.system_metrics,
         )
 
     @magic_arguments()
@@ -100,6 +103,11 @@ class NbtrackMagics(Magics):
     @argument("--nested", action="store_true", help="Start the run inside the active run.")
     @argument("--no-infer", action="store_true", help="Infer no params nor metrics.")
     @argument("--quiet", action="store_true", help="Print no summary line after the cell.")
+    @argument(
+        "--system-metrics",
+        action="store_true",
+        help="Sample CPU, memory and GPU use into system/* metrics while the cell runs.",
+    )
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Run the cell in a new nbtrack run, logging its params, metrics, output and figures."""

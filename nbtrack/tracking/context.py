@@ -1,7 +1,18 @@
-"""System tags recorded on every run: who, where, which code (git), which Python.
+"""System context of a run: who, where, which code (git), which Python and packages.
 
-Computed once per process (git state is re-read after a few seconds) so that
-creating a run costs no subprocess calls on the hot path.
+Tags recorded on every run (``system_tags``): ``nbtrack.user``,
+``nbtrack.source.name``/``.type``, ``nbtrack.python``, ``nbtrack.host`` and
+``nbtrack.git.commit``/``.branch``/``.dirty``. Computed once per process (git
+state is re-read after a few seconds) so that creating a run costs no
+subprocess calls on the hot path.
+
+Artifacts, for runs made in a kernel with nbtrack loaded (the kernel hook logs
+them; see :data:`REQUIREMENTS_ARTIFACT` and :data:`GIT_DIFF_ARTIFACT`):
+
+- ``environment/requirements.txt`` — every installed distribution as
+  ``name==version`` (``importlib.metadata``), computed once per process;
+- ``environment/git.diff`` — ``git diff HEAD`` of the tracked files, only when
+  the work tree is dirty, cut at :data:`MAX_DIFF_BYTES` with a note saying so.
 """
 
 from __future__ import annotations
@@ -18,11 +29,27 @@ from pathlib import Path
 
 from nbtrack import env
 
-__all__ = ["TAG_PREFIX", "current_user", "git_info", "system_tags"]
+__all__ = [
+    "GIT_DIFF_ARTIFACT",
+    "MAX_DIFF_BYTES",
+    "REQUIREMENTS_ARTIFACT",
+    "TAG_PREFIX",
+    "current_user",
+    "git_diff",
+    "git_info",
+    "requirements_text",
+    "system_tags",
+]
 
 TAG_PREFIX = "nbtrack."
+#: Artifact paths of the environment files (see the module docstring).
+REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
+GIT_DIFF_ARTIFACT = "environment/git.diff"
+#: A diff longer than this is cut: a run records code changes, not generated data.
+MAX_DIFF_BYTES = 1024 * 1024
 _GIT_TTL_S = 10.0
 _git_cache: dict[str, tuple[float, dict[str, str]]] = {}
+_diff_cache: dict[str, tuple[float, str | None]] = {}
 _static: dict[str, str] | None = None
 
 
@@ -91,6 +118,67 @@ def git_info(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
     info["dirty"] = "true" if dirty else "false"
     _git_cache[where] = (time.monotonic(), info)
     return info
+
+
+def git_diff(path: str | os.PathLike[str] | None = None) -> str | None:
+    """Return ``git diff HEAD`` of the tracked files around ``path`` (cwd), or None.
+
+    None when there is no work tree, it is clean, or git fails. A diff over
+    :data:`MAX_DIFF_BYTES` is cut there, ending with a line saying how long it
+    was. Cached for a few seconds, like :func:`git_info`.
+    """
+    where = str(path or os.getcwd())
+    cached = _diff_cache.get(where)
+    if cached and time.monotonic() - cached[0] < _GIT_TTL_S:
+        return cached[1]
+    info = git_info(where)
+    diff: str | None = None
+    if info.get("dirty") == "true":
+        start = Path(where).resolve()
+        top = _git_dir(start.parent if start.is_file() else start)
+        # Before the first commit there is no HEAD: the staged changes are the diff.
+        base = ["HEAD"] if "commit" in info else ["--cached"]
+        try:
+            raw = subprocess.run(
+                ["git", "-C", str(top), "diff", "--no-color", "--no-ext-diff", *base],
+                capture_output=True,
+                timeout=10,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            raw = b""
+        if raw:
+            diff = _bounded(raw)
+    _diff_cache[where] = (time.monotonic(), diff)
+    return diff
+
+
+def _bounded(raw: bytes) -> str:
+    if len(raw) <= MAX_DIFF_BYTES:
+        return raw.decode("utf-8", errors="replace")
+    kept = raw[:MAX_DIFF_BYTES].decode("utf-8", errors="ignore")
+    kept = kept[: kept.rfind("\n") + 1] if "\n" in kept else kept
+    return kept + (
+        f"# nbtrack: diff truncated: {len(raw):,} bytes, the first "
+        f"{MAX_DIFF_BYTES // 1024:,} KB kept\n"
+    )
+
+
+@functools.cache
+def requirements_text() -> str:
+    """Return the installed distributions as ``requirements.txt`` lines, sorted by name.
+
+    Computed once per process: packages installed while a kernel runs are
+    only seen after a restart, which is also when they can be imported for sure.
+    """
+    from importlib.metadata import distributions
+
+    pins: dict[str, str] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name and name.lower() not in pins:
+            pins[name.lower()] = f"{name}=={dist.version}"
+    return "".join(pins[key] + "\n" for key in sorted(pins))
 
 
 def system_tags() -> dict[str, str]:

@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from nbtrack import _validation as check
@@ -42,6 +42,12 @@ _active_experiment_id: str | None = None
 _last_run_id: str | None = None
 _env_run_attached = False
 _clients: dict[str, Client] = {}
+#: Called with a new run's tags before it is created (they may add tags), and with a run
+#: before it ends (while it still accepts writes). How front ends that know more than
+#: this layer (the kernel hook: lineage positions) mark runs started through this API.
+#: A hook must not raise.
+run_start_hooks: list[Callable[[dict[str, str]], None]] = []
+run_end_hooks: list[Callable[[ActiveRun], None]] = []
 
 
 def _client() -> Client:
@@ -70,6 +76,7 @@ class ActiveRun(Run):
         self._client = client
         self._buffer = client._buffer
         self._run_id = run.info.run_id
+        self._system_metrics: Any = None
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -194,7 +201,11 @@ def start_run(
     parent_run_id: str | None = None,
     log_system_metrics: bool | None = None,
 ) -> ActiveRun:
-    """Start (or resume, with ``run_id``) a run and make it active; use it as a context manager."""
+    """Start (or resume, with ``run_id``) a run and make it active; use it as a context manager.
+
+    ``log_system_metrics=True`` (or env ``NBTRACK_SYSTEM_METRICS=1`` when None)
+    samples CPU, memory and GPU use into ``system/*`` metrics until the run ends.
+    """
     global _env_run_attached
     stack = _stack()
     if stack and not nested:
@@ -230,6 +241,8 @@ def start_run(
         if parent:
             all_tags["nbtrack.parent_run_id"] = parent
         all_tags.update(user_tags)
+        for hook in run_start_hooks:
+            hook(all_tags)
         run = client.create_run(
             experiment_id if experiment_id is not None else _current_experiment_id(),
             tags=all_tags,
@@ -237,6 +250,9 @@ def start_run(
         )
     active = ActiveRun(run, client)
     stack.append(active)
+    from nbtrack.tracking.system_metrics import start_monitor
+
+    active._system_metrics = start_monitor(active.info.run_id, client, log_system_metrics)
     return active
 
 
@@ -247,6 +263,10 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     if not stack:
         return
     run = stack.pop()
+    if run._system_metrics is not None:
+        run._system_metrics.stop()
+    for hook in run_end_hooks:
+        hook(run)
     run._client.set_terminated(run.info.run_id, status)
     _last_run_id = run.info.run_id
 

@@ -1,7 +1,9 @@
 """``nbt.lineage(run_id)``: the code that had run in the kernel when a run was made.
 
-``%%track`` runs carry the kernel session's id and the length of its
-execution log at the run's start and end (tags ``nbtrack.lineage.*``); the
+Runs made in a kernel with nbtrack loaded (``%%track`` cells, and runs
+started in code: ``nbt.start_run()``, autolog) carry the kernel session's id
+and the length of its execution log at the run's start and end (tags
+``nbtrack.lineage.*``); the
 log itself is in the store (``cell_executions``). The lineage is the
 session's executions up to the run's end, out-of-order execution and
 re-executed cells included, as they happened.
@@ -30,7 +32,7 @@ def lineage(run_id: str, client: Client | None = None) -> list[CellExecution]:
     Parameters
     ----------
     run_id:
-        A run made by ``%%track``.
+        A run made in a kernel with nbtrack loaded (by ``%%track`` or in code).
     client:
         The client to read with (default: the tracking URI in force).
 
@@ -47,8 +49,8 @@ def lineage(run_id: str, client: Client | None = None) -> list[CellExecution]:
     session, end = tags.get(LINEAGE_SESSION), tags.get(LINEAGE_END)
     if not session or end is None:
         raise NotFoundError(
-            f"Run {run_id} has no lineage: only runs made by %%track in a kernel with "
-            "nbtrack loaded record one"
+            f"Run {run_id} has no lineage: only runs made in a kernel with nbtrack loaded "
+            "(%load_ext nbtrack) record one"
         )
     return client.get_cell_executions(session, int(end))
 

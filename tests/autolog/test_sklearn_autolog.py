@@ -173,7 +173,8 @@ def test_disable_restores_every_original(iris: tuple[Any, Any], tracking_uri: st
     originals = {cls: cls.fit for cls in (LogisticRegression, Pipeline, GridSearchCV)}
     accuracy = sklearn.metrics.accuracy_score
     autolog()
-    assert status() == "on (sklearn)"
+    # LightGBM, also installed, is on too (or waits for its import).
+    assert status().startswith("on (sklearn, lightgbm")
     assert all(cls.fit is not fit for cls, fit in originals.items())
     assert sklearn.metrics.accuracy_score is not accuracy
     autolog(disable=True)
@@ -264,11 +265,11 @@ def test_sklearn_imported_after_autolog_is_patched_on_import(tmp_dir: Path) -> N
         import nbtrack
         from nbtrack.autologging import autolog, status
         autolog(log_models=False)
-        assert "sklearn" not in sys.modules
-        assert status() == "on (sklearn (on import))", status()
+        assert "sklearn" not in sys.modules and "lightgbm" not in sys.modules
+        assert status() == "on (lightgbm (on import), sklearn (on import))", status()
         from sklearn.datasets import load_iris
         from sklearn.linear_model import LogisticRegression
-        assert status() == "on (sklearn)", status()
+        assert status() == "on (sklearn, lightgbm (on import))", status()
         X, y = load_iris(return_X_y=True)
         LogisticRegression(max_iter=300).fit(X, y)
         run = nbtrack.last_active_run()
@@ -310,7 +311,7 @@ def test_track_autolog_in_a_real_kernel(tmp_dir: Path, monkeypatch: pytest.Monke
         nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_dir)}}
     ).execute()
     status_text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "autolog: on (sklearn)" in status_text
+    assert "autolog: on (sklearn, lightgbm (on import))" in status_text
     client = nbtrack.Client(str(store))
     (run,) = _runs(client)
     assert (run.info.run_name, run.info.status) == ("Pipeline", "FINISHED")

@@ -16,7 +16,8 @@ def ip(tracking_uri: str) -> Iterator[Any]:
     from nbtrack.magics._notebook import set_notebook_path
 
     shell = get_ipython()
-    shell.reset(new_session=False)
+    # A new session clears the input history too: the kernel hook reads it on load.
+    shell.reset(new_session=True)
     shell.run_line_magic("load_ext", "nbtrack")
     try:
         yield shell

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import nbtrack
 from nbtrack.magics._files import changed_files, choose_files, snapshot
 
@@ -91,3 +93,27 @@ def test_a_bound_hit_is_reported_in_one_line(
     assert (
         err == "nbtrack: only 1 of 2 changed files were logged (bounds: 1 files, 200 MB in all)\n"
     )
+
+
+def test_store_folder_as_working_directory_logs_none_of_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.testing.globalipapp import get_ipython
+
+    store = tmp_path / "store"
+    store.mkdir()
+    monkeypatch.chdir(store)
+    nbtrack.set_tracking_uri(str(store))
+    shell = get_ipython()
+    shell.reset(new_session=True)
+    shell.run_line_magic("load_ext", "nbtrack")
+    try:
+        for i in range(3):
+            shell.run_cell(f"%%track --quiet\nx = {i}\nopen('out.txt', 'w').write(str(x))\n")
+    finally:
+        shell.run_line_magic("unload_ext", "nbtrack")
+    client = nbtrack.Client(str(store))
+    for run in client.search_runs(["0"]):
+        assert [f.path for f in client.list_artifacts(run.info.run_id, "files")] == [
+            "files/out.txt"
+        ]

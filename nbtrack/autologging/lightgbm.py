@@ -1,0 +1,282 @@
+"""LightGBM autologging: ``lightgbm.train`` and the scikit-learn API's ``fit`` log a run.
+
+LightGBM's estimators (``LGBMClassifier``…) subclass scikit-learn's
+``BaseEstimator`` but are not scikit-learn's own, so the sklearn integration
+(which patches the classes ``sklearn.utils.all_estimators`` lists) leaves
+them alone. Every LightGBM training goes through ``lightgbm.train`` (the
+sklearn API calls it too), so that is where the run is logged: the params,
+``num_boost_round``, each validation set's metrics per iteration (through
+LightGBM's own ``record_evaluation`` callback), the best iteration, the
+training data's shape and digest, and the booster in LightGBM's text format
+(artifact ``lightgbm-model.txt``; ``lightgbm.Booster(model_file=…)`` loads it).
+A ``fit`` of the sklearn API names the run after its class and logs the
+estimator's own params.
+
+As in the sklearn integration, only the outermost training of a thread logs,
+anything that goes wrong becomes one ``NbtrackWarning``, and the user's call,
+its result and its exceptions are untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.entities import Metric, Param, RunStatus, RunTag
+from nbtrack.errors import NbtrackWarning
+
+if TYPE_CHECKING:
+    from nbtrack.autologging import AutologConfig
+
+__all__ = ["MODEL_ARTIFACT", "MODULE", "disable", "enable", "is_enabled"]
+
+MODULE = "lightgbm"
+#: The booster, in LightGBM's own text format.
+MODEL_ARTIFACT = "lightgbm-model.txt"
+_ESTIMATORS = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
+_BAD_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
+
+_local = threading.local()
+_config: AutologConfig | None = None
+_patched: list[tuple[Any, str, Any]] = []
+
+
+def is_enabled() -> bool:
+    """Return whether LightGBM autologging is on."""
+    return _config is not None
+
+
+def _warn(what: str, exc: BaseException) -> None:
+    if _config is not None and _config.silent:
+        return
+    warnings.warn(
+        f"nbtrack autolog could not {what}: {type(exc).__name__}: {exc} "
+        "(the training itself is unaffected)",
+        NbtrackWarning,
+        stacklevel=3,
+    )
+
+
+def enable(config: AutologConfig) -> None:
+    """Patch ``lightgbm.train`` (where the package refers to it) and the estimators' ``fit``.
+
+    Calling it again only updates the configuration.
+    """
+    global _config
+    _config = config
+    if _patched:
+        return
+    import lightgbm
+    import lightgbm.engine
+    import lightgbm.sklearn
+
+    original_train = lightgbm.engine.train
+    wrapped = _wrap_train(original_train)
+    # The sklearn API calls the name it imported into its own module.
+    for owner in (lightgbm, lightgbm.engine, lightgbm.sklearn):
+        if getattr(owner, "train", None) is original_train:
+            _patched.append((owner, "train", original_train))
+            owner.train = wrapped  # type: ignore[attr-defined]
+    for name in _ESTIMATORS:
+        cls = getattr(lightgbm.sklearn, name, None)
+        if cls is not None and "fit" in cls.__dict__:
+            original_fit = cls.__dict__["fit"]
+            _patched.append((cls, "fit", original_fit))
+            cls.fit = _wrap_fit(original_fit)
+
+
+def disable() -> None:
+    """Restore every patched function exactly as it was."""
+    global _config
+    _config = None
+    while _patched:
+        owner, name, original = _patched.pop()
+        setattr(owner, name, original)
+
+
+def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only the outermost fit names the run (LGBMClassifier.fit calls LGBMModel.fit).
+        outer = getattr(_local, "estimator", None) is None
+        if outer:
+            _local.estimator = self
+            _local.fit_data = args[0] if args else kwargs.get("X")
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            if outer:
+                _local.estimator = None
+                _local.fit_data = None
+
+    return fit
+
+
+def _wrap_train(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def train(params: dict[str, Any], train_set: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = getattr(_local, "depth", 0)
+        if depth or _config is None:
+            return original(params, train_set, *args, **kwargs)
+        _local.depth = 1
+        try:
+            session = _begin()
+            evals: dict[str, dict[str, list[float]]] = {}
+            if session is not None:
+                kwargs = _with_recorder(kwargs, evals)
+            try:
+                booster = original(params, train_set, *args, **kwargs)
+            except BaseException as error:
+                if session is not None:
+                    status = (
+                        RunStatus.KILLED
+                        if isinstance(error, KeyboardInterrupt)
+                        else RunStatus.FAILED
+                    )
+                    _end(session, status)
+                raise
+            if session is not None:
+                _finish(session, params, train_set, args, kwargs, evals, booster)
+            return booster
+        finally:
+            _local.depth = 0
+
+    train.__nbtrack_original__ = original  # type: ignore[attr-defined]
+    return train
+
+
+def _with_recorder(kwargs: dict[str, Any], evals: dict[str, Any]) -> dict[str, Any]:
+    """Add LightGBM's ``record_evaluation`` callback, which fills ``evals`` per iteration."""
+    try:
+        import lightgbm
+
+        callbacks = list(kwargs.get("callbacks") or [])
+        callbacks.append(lightgbm.record_evaluation(evals))
+        return {**kwargs, "callbacks": callbacks}
+    except Exception as exc:  # guard: without the recorder the training still runs
+        _warn("record the evaluation metrics", exc)
+        return kwargs
+
+
+class _Session:
+    def __init__(self, run_id: str, owned: bool) -> None:
+        self.run_id, self.owned = run_id, owned
+
+
+def _run_name() -> str:
+    estimator = getattr(_local, "estimator", None)
+    return type(estimator).__name__ if estimator is not None else "lightgbm"
+
+
+def _begin() -> _Session | None:
+    from nbtrack.tracking import fluent
+
+    try:
+        run = fluent.active_run()
+        if run is not None:
+            return _Session(run.info.run_id, owned=False)
+        started = fluent.start_run(run_name=_run_name(), tags={"nbtrack.autolog": "lightgbm"})
+        return _Session(started.info.run_id, owned=True)
+    except Exception as exc:  # guard: autolog must never break the user's training
+        _warn("start a run for lightgbm", exc)
+        return None
+
+
+def _end(session: _Session, status: str) -> None:
+    from nbtrack.tracking import fluent
+
+    if not session.owned:
+        return
+    try:
+        active = fluent.active_run()
+        if active is not None and active.info.run_id == session.run_id:
+            fluent.end_run(status)
+        else:
+            fluent._client().set_terminated(session.run_id, status)
+    except Exception as exc:  # guard: the user's result or exception comes first
+        _warn("end the lightgbm run", exc)
+
+
+def _finish(
+    session: _Session,
+    params: dict[str, Any],
+    train_set: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    evals: dict[str, dict[str, list[float]]],
+    booster: Any,
+) -> None:
+    try:
+        try:
+            _log(session, params, train_set, args, kwargs, evals, booster)
+        finally:
+            _end(session, RunStatus.FINISHED)
+    except Exception as exc:  # guard: the training succeeded; its booster must reach the user
+        _warn("log the lightgbm training", exc)
+
+
+def _log(
+    session: _Session,
+    params: dict[str, Any],
+    train_set: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    evals: dict[str, dict[str, list[float]]],
+    booster: Any,
+) -> None:
+    from nbtrack.autologging.sklearn import _digest, _param_text
+    from nbtrack.tracking import fluent
+
+    client = fluent._client()
+    estimator = getattr(_local, "estimator", None)
+    values: dict[str, Any] = dict(params or {})
+    if estimator is not None:
+        values.update(estimator.get_params(deep=False))
+    rounds = args[0] if args else kwargs.get("num_boost_round", 100)
+    values.setdefault("num_boost_round", rounds)
+    logged = {k: _param_text(v) for k, v in values.items() if not callable(v)}
+    tags: dict[str, str] = {}
+    if estimator is not None:
+        cls = type(estimator)
+        tags["estimator_name"] = cls.__name__
+        tags["estimator_class"] = f"{cls.__module__}.{cls.__qualname__}"
+    data = getattr(_local, "fit_data", None)
+    if data is None:
+        data = getattr(train_set, "data", None)
+    if data is not None and hasattr(data, "shape"):
+        logged["training_data.shape"] = str(data.shape)
+        digest = _digest(data)
+        if digest is not None:
+            tags["training_data.digest"] = digest
+    if not session.owned:
+        # Params are immutable: a second training in the same run keeps the first values.
+        existing = client.get_run(session.run_id).data.params
+        logged = {k: v for k, v in logged.items() if k not in existing}
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric(_metric_key(f"{dataset}-{name}"), float(value), now, step)
+        for dataset, by_name in evals.items()
+        for name, series in by_name.items()
+        for step, value in enumerate(series)
+    ]
+    best = getattr(booster, "best_iteration", 0)
+    if best and best > 0:
+        metrics.append(Metric("best_iteration", float(best), now, 0))
+    client.log_batch(
+        session.run_id,
+        metrics=metrics,
+        params=[Param(k, v) for k, v in logged.items()],
+        tags=[RunTag(k, v) for k, v in tags.items()],
+    )
+    if _config is not None and _config.log_models:
+        client.log_text(session.run_id, booster.model_to_string(), MODEL_ARTIFACT)
+
+
+def _metric_key(key: str) -> str:
+    """LightGBM names its sets freely; metric keys allow letters, digits and ``_-. /``."""
+    return _BAD_KEY_CHARS.sub("_", key)
