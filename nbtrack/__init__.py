@@ -189,6 +189,11 @@ __all__ = [
 ]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    # Jupyter Server asks the package; the extension itself loads only there.
+    return [{"module": "nbtrack.server.jupyter"}]
+
+
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is not None:

@@ -17,6 +17,10 @@ import pytest
 
 POSTGRES_URI = os.environ.get("NBTRACK_TEST_POSTGRES_URI")
 
+
+# jp_fetch and friends: a real Jupyter server per test (tests/server/).
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 if os.environ.get("CI") and not POSTGRES_URI:
     raise RuntimeError("CI must run the PostgreSQL tests: set NBTRACK_TEST_POSTGRES_URI")
 

@@ -1,0 +1,264 @@
+"""The nbtrack REST API as plain functions over ``nbt.Client``: no web framework here.
+
+Each function takes the client and the request's query values (strings) and
+returns a JSON-ready dict, or raises an :class:`~nbtrack.errors.NbtrackError`
+that :func:`error_body` turns into ``(status, {"error_code", "message"})``.
+The Jupyter server extension (:mod:`nbtrack.server.jupyter`) and the
+standalone server share these; ``openapi.yaml`` beside this file documents them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.errors import InvalidInput, NbtrackError, NotFoundError
+
+if TYPE_CHECKING:
+    from nbtrack.entities import ModelVersion, RegisteredModel, Run
+    from nbtrack.tracking.client import Client
+
+__all__ = [
+    "DEFAULT_MAX_POINTS",
+    "compare_runs",
+    "error_body",
+    "experiments",
+    "metric_history",
+    "model_detail",
+    "models",
+    "run_artifacts",
+    "run_detail",
+    "run_lineage",
+    "search_runs",
+]
+
+DEFAULT_MAX_POINTS = 2000
+_MAX_PAGE = 1000
+_STATUS = {"RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 409}
+
+
+def error_body(exc: BaseException) -> tuple[int, dict[str, str]]:
+    """The HTTP status and JSON body of an error: 4xx for the caller's mistakes."""
+    if isinstance(exc, NbtrackError):
+        status = _STATUS.get(exc.error_code, 404 if isinstance(exc, NotFoundError) else 400)
+        if not isinstance(exc, (InvalidInput, NotFoundError)):
+            status = 500
+        return status, {"error_code": exc.error_code, "message": exc.message}
+    return 500, {"error_code": "INTERNAL_ERROR", "message": f"{type(exc).__name__}: {exc}"}
+
+
+def _number(value: float) -> float | str:
+    # JSON has no NaN or infinities; MLflow's REST API writes them as strings too.
+    return value if math.isfinite(value) else str(value)
+
+
+def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    text = query.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInput(f"Query parameter {key!r} must be an integer, got {text!r}") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"Query parameter {key!r} must be between {low} and {high}, got {value}")
+    return value
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """A run as the API returns it: info, params, latest metrics, tags."""
+    info = run.info
+    return {
+        "info": {
+            "run_id": info.run_id,
+            "run_name": info.run_name,
+            "experiment_id": info.experiment_id,
+            "status": info.status,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "lifecycle_stage": info.lifecycle_stage,
+            "user_id": info.user_id,
+            "artifact_uri": info.artifact_uri,
+        },
+        "params": dict(run.data.params),
+        "metrics": {k: _number(v) for k, v in run.data.metrics.items()},
+        "tags": dict(run.data.tags),
+    }
+
+
+def experiments(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
+    """``GET experiments``: every active experiment (``view=all`` adds deleted ones)."""
+    view = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}.get(
+        query.get("view", "active")
+    )
+    if view is None:
+        raise InvalidInput(f"view must be active, deleted or all, got {query.get('view')!r}")
+    found = client.search_experiments(view, max_results=100_000)
+    return {
+        "experiments": [
+            {
+                "experiment_id": e.experiment_id,
+                "name": e.name,
+                "lifecycle_stage": e.lifecycle_stage,
+                "creation_time": e.creation_time,
+                "last_update_time": e.last_update_time,
+                "tags": dict(e.tags),
+            }
+            for e in found
+        ]
+    }
+
+
+def search_runs(
+    client: Client, query: Mapping[str, str], order_by: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``GET runs``: one page of an experiment's runs, filtered and ordered in the store.
+
+    Query: ``experiment_id`` (repeatable as a comma list), ``filter`` (the
+    search grammar), ``order_by`` (repeatable), ``max_results`` (≤ 1000),
+    ``page_token``, ``view``.
+    """
+    ids = [i for i in query.get("experiment_id", "").split(",") if i]
+    if not ids:
+        raise InvalidInput("Query parameter 'experiment_id' is required")
+    view = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}.get(
+        query.get("view", "active")
+    )
+    if view is None:
+        raise InvalidInput(f"view must be active, deleted or all, got {query.get('view')!r}")
+    page = client.search_runs(
+        ids,
+        query.get("filter", ""),
+        run_view_type=view,
+        max_results=_int(query, "max_results", 100, 1, _MAX_PAGE),
+        order_by=list(order_by) or None,
+        page_token=query.get("page_token") or None,
+    )
+    return {"runs": [run_json(r) for r in page], "next_page_token": page.token}
+
+
+def run_detail(client: Client, run_id: str) -> dict[str, Any]:
+    """``GET runs/{run_id}``: one run with its datasets."""
+    run = client.get_run(run_id)
+    body = run_json(run)
+    body["inputs"] = [
+        {"name": d.dataset.name, "digest": d.dataset.digest, "source": d.dataset.source}
+        for d in run.inputs.dataset_inputs
+    ]
+    return body
+
+
+def metric_history(
+    client: Client, run_id: str, key: str, query: Mapping[str, str]
+) -> dict[str, Any]:
+    """``GET runs/{run_id}/metrics/{key}``: the history, thinned to ``max_points`` in the server.
+
+    The first, last, lowest and highest points always survive thinning.
+    """
+    from nbtrack.tracking.downsample import downsample_indices
+
+    max_points = _int(query, "max_points", DEFAULT_MAX_POINTS, 4, 1_000_000)
+    history = client.get_metric_history(run_id, key)
+    if not history:
+        client.get_run(run_id)  # an unknown run is a 404, an unknown key an empty history
+    values = [m.value for m in history]
+    kept = downsample_indices(values, max_points)
+    points = [[history[i].step, history[i].timestamp, _number(history[i].value)] for i in kept]
+    return {
+        "key": key,
+        "total": len(history),
+        "downsampled": len(kept) < len(history),
+        "points": points,
+    }
+
+
+def run_artifacts(client: Client, run_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """``GET runs/{run_id}/artifacts?path=``: one folder level of a run's artifacts."""
+    path = query.get("path") or None
+    files = client.list_artifacts(run_id, path)
+    return {
+        "path": path or "",
+        "files": [{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files],
+    }
+
+
+def run_lineage(client: Client, run_id: str) -> dict[str, Any]:
+    """``GET runs/{run_id}/lineage``: the code that ran for the run, in order, and as a script."""
+    from nbtrack.tracking.lineage import lineage, lineage_script
+
+    executions = lineage(run_id, client)
+    return {
+        "script": lineage_script(executions),
+        "executions": [
+            {
+                "cell_id": e.cell_id,
+                "execution_count": e.execution_count,
+                "source": e.source,
+                "ok": e.ok,
+                "start_time": e.start_time,
+                "duration_ms": e.duration_ms,
+            }
+            for e in executions
+        ],
+    }
+
+
+def _version_json(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "name": version.name,
+        "version": version.version,
+        "current_stage": version.current_stage,
+        "aliases": list(version.aliases),
+        "run_id": version.run_id,
+        "source": version.source,
+        "description": version.description,
+        "creation_timestamp": version.creation_timestamp,
+        "tags": dict(version.tags),
+    }
+
+
+def _model_json(model: RegisteredModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "description": model.description,
+        "aliases": dict(model.aliases),
+        "tags": dict(model.tags),
+        "creation_timestamp": model.creation_timestamp,
+        "last_updated_timestamp": model.last_updated_timestamp,
+        "latest_versions": [_version_json(v) for v in model.latest_versions],
+    }
+
+
+def models(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
+    """``GET models``: registered models (``filter`` as in ``name LIKE 'iris%'``), paged."""
+    page = client.search_registered_models(
+        query.get("filter") or None,
+        _int(query, "max_results", 100, 1, _MAX_PAGE),
+        page_token=query.get("page_token") or None,
+    )
+    return {"models": [_model_json(m) for m in page], "next_page_token": page.token}
+
+
+def model_detail(client: Client, name: str) -> dict[str, Any]:
+    """``GET models/{name}``: a registered model with all its versions, newest first."""
+    model = client.get_registered_model(name)
+    quoted = name.replace("'", "''")
+    versions = client.search_model_versions(f"name = '{quoted}'", order_by=["version_number DESC"])
+    return {**_model_json(model), "versions": [_version_json(v) for v in versions]}
+
+
+def compare_runs(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
+    """``GET compare?run_ids=a,b``: the runs, which params differ, and every metric key."""
+    ids = [i for i in query.get("run_ids", "").split(",") if i]
+    if len(ids) < 2:
+        raise InvalidInput("Query parameter 'run_ids' needs at least two run ids, comma-separated")
+    runs = [client.get_run(run_id) for run_id in ids]
+    param_keys = sorted({k for r in runs for k in r.data.params})
+    differing = [k for k in param_keys if len({r.data.params.get(k) for r in runs}) > 1]
+    return {
+        "runs": [run_json(r) for r in runs],
+        "param_keys": param_keys,
+        "params_differ": differing,
+        "metric_keys": sorted({k for r in runs for k in r.data.metrics}),
+    }

@@ -1,0 +1,233 @@
+"""The Jupyter server extension: nbtrack's REST API under ``/nbtrack/api/``, behind Jupyter's auth.
+
+Loaded by Jupyter Server (``jpserver_extensions: {"nbtrack": true}``, which
+``pip install`` writes), never by ``import nbtrack`` in a kernel. The store is
+``c.NbtrackServer.tracking_uri``, else ``NBTRACK_TRACKING_URI``, else the
+nearest ``.nbtrack/`` of the folder Jupyter serves. Every handler is
+``@tornado.web.authenticated`` and XSRF-checked for writes by Jupyter's
+``APIHandler``; errors are mapped in one place (:meth:`NbtrackHandler.write_error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.utils import url_path_join
+from traitlets import Unicode
+from traitlets.config import Configurable
+
+from nbtrack.server import api
+
+__all__ = ["NbtrackServer", "load_jupyter_server_extension"]
+
+
+class NbtrackServer(Configurable):
+    """Settings of the nbtrack server extension (``c.NbtrackServer.…`` in jupyter config)."""
+
+    tracking_uri = Unicode(
+        "",
+        config=True,
+        help="The store to show; NBTRACK_TRACKING_URI or the served folder's .nbtrack/ if empty.",
+    )
+
+
+class NbtrackHandler(APIHandler):
+    """Base handler: the shared client, JSON replies, and the one place errors are mapped."""
+
+    @property
+    def client(self) -> Any:
+        """The ``nbt.Client`` of the configured store (opened once per server)."""
+        found = self.settings.get("nbtrack_client")
+        if found is None:
+            from nbtrack.tracking.client import Client
+
+            found = Client(self.settings["nbtrack_tracking_uri"])
+            self.settings["nbtrack_client"] = found
+        return found
+
+    def query(self) -> dict[str, str]:
+        """The query string's last value per key."""
+        return {k: self.get_query_argument(k) for k in self.request.query_arguments}
+
+    async def reply(self, work: Callable[[], Any]) -> None:
+        """Run ``work`` off the event loop (store reads block) and write its JSON."""
+        body = await asyncio.get_running_loop().run_in_executor(None, work)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors as ``{"error_code", "message"}``: nbtrack's own with their 4xx status."""
+        exc_info = kwargs.get("exc_info")
+        error = exc_info[1] if exc_info else None
+        if error is not None and not isinstance(error, tornado.web.HTTPError):
+            status_code, body = api.error_body(error)
+        else:
+            message = getattr(error, "log_message", None) or self._reason
+            body = {
+                "error_code": "BAD_REQUEST" if status_code < 500 else "INTERNAL_ERROR",
+                "message": message,
+            }
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
+class ExperimentsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/experiments``."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """List experiments."""
+        await self.reply(lambda: api.experiments(self.client, self.query()))
+
+
+class RunsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs``."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """Search runs: filter, order, page."""
+        order_by = self.get_query_arguments("order_by")
+        await self.reply(lambda: api.search_runs(self.client, self.query(), order_by))
+
+
+class RunHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs/{run_id}``."""
+
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        """One run."""
+        await self.reply(lambda: api.run_detail(self.client, run_id))
+
+
+class MetricHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs/{run_id}/metrics/{key}``."""
+
+    @tornado.web.authenticated
+    async def get(self, run_id: str, key: str) -> None:
+        """A metric's history, downsampled."""
+        await self.reply(lambda: api.metric_history(self.client, run_id, key, self.query()))
+
+
+class ArtifactsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs/{run_id}/artifacts``."""
+
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        """List one folder of a run's artifacts."""
+        await self.reply(lambda: api.run_artifacts(self.client, run_id, self.query()))
+
+
+class ArtifactHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs/{run_id}/artifact?path=``."""
+
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        """Download one artifact file (``?path=``); the client refuses paths leaving the run."""
+        path = self.get_query_argument("path", "")
+        if not path:
+            raise tornado.web.HTTPError(400, "Query parameter 'path' is required")
+
+        def read() -> bytes:
+            with tempfile.TemporaryDirectory() as tmp:
+                local = Path(self.client.download_artifacts(run_id, path, tmp))
+                if local.is_dir():
+                    from nbtrack.errors import InvalidInput
+
+                    raise InvalidInput(f"Artifact {path!r} is a folder; list it with /artifacts")
+                return local.read_bytes()
+
+        data = await asyncio.get_running_loop().run_in_executor(None, read)
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        self.set_header("Content-Type", kind)
+        name = os.path.basename(path).replace('"', "")
+        self.set_header("Content-Disposition", f'inline; filename="{name}"')
+        # APIHandler.finish would relabel the bytes application/json.
+        JupyterHandler.finish(self, data)
+
+
+class LineageHandler(NbtrackHandler):
+    """``GET /nbtrack/api/runs/{run_id}/lineage``."""
+
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        """The code that ran for a run."""
+        await self.reply(lambda: api.run_lineage(self.client, run_id))
+
+
+class ModelsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/models``."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """Registered models."""
+        await self.reply(lambda: api.models(self.client, self.query()))
+
+
+class ModelHandler(NbtrackHandler):
+    """``GET /nbtrack/api/models/{name}``."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        """One registered model with its versions."""
+        await self.reply(lambda: api.model_detail(self.client, name))
+
+
+class CompareHandler(NbtrackHandler):
+    """``GET /nbtrack/api/compare``."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """Several runs side by side."""
+        await self.reply(lambda: api.compare_runs(self.client, self.query()))
+
+
+_RUN = r"(?P<run_id>[0-9a-fA-F]{32})"
+ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
+    ("experiments", ExperimentsHandler),
+    ("runs", RunsHandler),
+    (f"runs/{_RUN}", RunHandler),
+    (f"runs/{_RUN}/metrics/(?P<key>.+)", MetricHandler),
+    (f"runs/{_RUN}/artifacts", ArtifactsHandler),
+    (f"runs/{_RUN}/artifact", ArtifactHandler),
+    (f"runs/{_RUN}/lineage", LineageHandler),
+    ("models", ModelsHandler),
+    ("models/(?P<name>[^/]+)", ModelHandler),
+    ("compare", CompareHandler),
+]
+
+
+def _tracking_uri(serverapp: Any) -> str:
+    settings = NbtrackServer(config=serverapp.config)
+    if settings.tracking_uri:
+        return str(settings.tracking_uri)
+    if os.environ.get("NBTRACK_TRACKING_URI"):
+        return os.environ["NBTRACK_TRACKING_URI"]
+    from nbtrack.uris import default_store_folder
+
+    return str(default_store_folder(serverapp.root_dir))
+
+
+def load_jupyter_server_extension(serverapp: Any) -> None:
+    """Register the API routes on a Jupyter server."""
+    web_app = serverapp.web_app
+    base = url_path_join(web_app.settings["base_url"], "nbtrack", "api")
+    web_app.settings["nbtrack_tracking_uri"] = _tracking_uri(serverapp)
+    web_app.add_handlers(
+        ".*$", [(url_path_join(base, path) + "/?$", handler) for path, handler in ROUTES]
+    )
+    store = web_app.settings["nbtrack_tracking_uri"]
+    serverapp.log.info("nbtrack: API at %s for store %s", base, store)
+
+
+# Jupyter Server looks the loader up under this name.
+_load_jupyter_server_extension = load_jupyter_server_extension
