@@ -10,6 +10,8 @@ __all__ = [
     "NBTRACK_FLUSH_INTERVAL",
     "NBTRACK_NOTEBOOK",
     "NBTRACK_RUN_ID",
+    "NBTRACK_SERVE_MAX_BODY_BYTES",
+    "NBTRACK_SERVE_MODEL_URI",
     "NBTRACK_SYSTEM_METRICS",
     "NBTRACK_SYSTEM_METRICS_INTERVAL",
     "NBTRACK_TRACKING_URI",
@@ -35,5 +37,9 @@ NBTRACK_NOTEBOOK = "NBTRACK_NOTEBOOK"
 NBTRACK_SYSTEM_METRICS = "NBTRACK_SYSTEM_METRICS"
 #: Seconds between system metric samples (default 10).
 NBTRACK_SYSTEM_METRICS_INTERVAL = "NBTRACK_SYSTEM_METRICS_INTERVAL"
+#: The model a ``nbtrack serve --workers N`` worker process loads.
+NBTRACK_SERVE_MODEL_URI = "NBTRACK_SERVE_MODEL_URI"
+#: The scoring server's request body limit, in bytes.
+NBTRACK_SERVE_MAX_BODY_BYTES = "NBTRACK_SERVE_MAX_BODY_BYTES"
 #: Set by Jupyter Server for the kernels it starts: the notebook's path (not nbtrack's own).
 JPY_SESSION_NAME = "JPY_SESSION_NAME"

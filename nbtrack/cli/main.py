@@ -32,6 +32,7 @@ from nbtrack.cli import (
     projects,
     quickstart,
     runs,
+    serve,
 )
 from nbtrack.cli._common import CliState, tracking_uri_option
 from nbtrack.errors import NbtrackError
@@ -103,5 +104,6 @@ for _command in (
     projects.export,
     projects.run,
     quickstart.quickstart,
+    serve.serve,
 ):
     cli.add_command(_command)
