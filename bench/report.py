@@ -65,9 +65,41 @@ FIGURES: tuple[Figure, ...] = (
     Figure("W5", "history_ms", "get_metric_history", "ms", "lower", 10, 10_000),
     Figure("W6", "hook_ms", "kernel hook per cell", "ms", "lower", 1, 200, compare=False),
     Figure("W6", "track_ms", "%%track overhead per cell", "ms", "lower", 20, 200, compare=False),
+    Figure("W6", "autolog_fit_ms", "sklearn autolog per fit, no model", "ms", "lower", 10),
+    Figure("W6", "autolog_model_fit_ms", "sklearn autolog per fit, with model", "ms", "lower", 60),
+    Figure("W6", "autolog_own_ms", "  autolog's own steps, no model", "ms", "lower", compare=False),
+    Figure("W6", "autolog_model_own_ms", "  own steps, with model", "ms", "lower", compare=False),
+    Figure("W6", "autolog_own_in_kernel_ms", "  own steps, hook on", "ms", "lower", compare=False),
+    Figure("W6", "load_ext_ms", "%load_ext nbtrack", "ms", "lower", 150, compare=False),
+    Figure("W7", "rps_1", "scoring, 1-row bodies", "req/s", "higher", 1000),
+    Figure("W7", "p50_1_ms", "  p50 latency", "ms", "lower"),
+    Figure("W7", "p99_1_ms", "  p99 latency", "ms", "lower", 15),
+    Figure("W7", "rps_1000", "scoring, 1,000-row bodies", "req/s", "higher"),
+    Figure("W7", "p50_1000_ms", "  p50 latency", "ms", "lower"),
+    Figure("W7", "p99_1000_ms", "  p99 latency", "ms", "lower"),
+    Figure("W7", "ping_s", "start → /ping answers", "s", "lower", 1.5),
+    Figure("W7", "rss_mb", "server RSS after the load", "MB", "lower", 200),
+    Figure("W8", "first_page_ms", "show_runs first page", "ms", "lower", 300, 100_000, False),
+    Figure("W8", "sort_ms", "  re-sort (header click)", "ms", "lower", 300, 100_000, False),
+    Figure("W8", "filter_ms", "  re-filter (filter box)", "ms", "lower", 300, 100_000, False),
+    Figure("W8", "store_first_page_ms", "  store: first page", "ms", "lower", None),
+    Figure("W8", "store_sort_ms", "  store: sorted by a metric", "ms", "lower", None),
+    Figure("W8", "store_sort_param_ms", "  store: sorted by a param", "ms", "lower", None),
+    Figure("W8", "store_filter_ms", "  store: filtered", "ms", "lower", None),
+    Figure("W8", "store_filter_sorted_ms", "  store: filtered + sorted", "ms", "lower", None),
+    Figure("W8", "show_metrics_ms", "show_metrics 10 runs × 10k pts", "ms", "lower", 500, None),
+    Figure("W8", "histories_read_ms", "  store: the 10 histories", "ms", "lower", None),
 )
 
-_SIZE_UNIT = {"W2": "points", "W3": "runs", "W4": "runs", "W5": "points", "W6": "cells"}
+_SIZE_UNIT = {
+    "W2": "points",
+    "W3": "runs",
+    "W4": "runs",
+    "W5": "points",
+    "W6": "cells",
+    "W7": "s of load",
+    "W8": "runs",
+}
 
 
 @dataclass(frozen=True, slots=True)

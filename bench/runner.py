@@ -24,6 +24,7 @@ from bench._proc import REPO_ROOT, run_worker
 
 __all__ = [
     "MLFLOW_SPEC",
+    "OPT_IN_WORKLOADS",
     "Plan",
     "default_cache_dir",
     "ensure_mlflow",
@@ -36,6 +37,8 @@ __all__ = [
 MLFLOW_SPEC = "3.17.*"
 #: Every workload, in the order they run.
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+#: Workloads run only when named (``--workloads W7``), after the others.
+OPT_IN_WORKLOADS = ("W7", "W8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,11 @@ class Plan:
             "W4": [small, large],
             "W5": [self.points],
             "W6": [20 if self.quick else 200],
+            "W7": [2 if self.quick else 5],  # seconds of load per body size
+            "W8": [10_000 if self.quick else 100_000],  # runs in the panel's experiment
         }
-        return [(w, size) for w in ALL_WORKLOADS if w in self.workloads for size in sizes[w]]
+        known = (*ALL_WORKLOADS, *OPT_IN_WORKLOADS)
+        return [(w, size) for w in known if w in self.workloads for size in sizes[w]]
 
 
 def run_lib(

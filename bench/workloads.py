@@ -18,8 +18,10 @@ wrong answer is not a result.
   all-runs DataFrame, over ``size`` runs (W3's store when the runner has one,
   else one built by the library's fastest path, see ``bench._stores``).
 - W5 ``get_metric_history`` of a ``size``-point metric.
-- W6 per-cell overhead of the kernel hook and of ``%%track`` over ``size``
-  cells in IPython's shell (nbtrack only; sklearn autolog comes with it later).
+- W6 notebook overheads: per-``fit`` cost of sklearn autolog (LogisticRegression
+  on iris, without and with the model; both libraries), then ``%load_ext
+  nbtrack`` and the per-cell cost of the kernel hook and of ``%%track`` over
+  ``size`` cells in IPython's shell (nbtrack only).
 
 Only the standard library is imported at module level (the workloads run in
 MLflow's venv too); the library under test comes in through ``bench._api``.
@@ -28,6 +30,7 @@ MLflow's venv too); the library under test comes in through ``bench._api``.
 from __future__ import annotations
 
 import gc
+import importlib
 import math
 import os
 import statistics
@@ -49,6 +52,8 @@ from bench._stores import (
     expected_matches,
     run_data,
 )
+from bench.scoring import w7_scoring
+from bench.w8_panels import w8_panels
 
 __all__ = ["WORKLOADS", "CheckFailed", "Context"]
 
@@ -139,23 +144,30 @@ def _load_ext_ms(ctx: Context) -> float:
 
 
 def w6_kernel_hook(ctx: Context) -> dict[str, Any]:
-    """Per-cell cost of the kernel hook and of ``%%track``, in IPython's own shell.
+    """Notebook overheads: sklearn autolog per ``fit``, the kernel hook and ``%%track`` per cell.
 
+    Autolog first, in plain Python as a script would fit (both libraries):
+    :func:`_autolog_fit_ms`. Then, nbtrack only (MLflow has neither a kernel
+    hook nor a cell magic): ``%load_ext nbtrack`` in fresh processes, and
     ``size`` trivial cells run without the extension, then with it loaded (the
     hook logs every execution), then as ``%%track --quiet`` cells; the figures
-    are the differences of the median per-cell times. MLflow has neither a
-    kernel hook nor a cell magic, so it reports none.
+    are the differences of the median per-cell times. Last, autolog once more
+    with the extension loaded, where each fit's run also records its lineage
+    and environment files.
     """
+    api = Api(ctx.lib)
+    api.use_store(ctx.store)
+    fits = max(30, 6 * ctx.repeat)
+    autolog = _autolog_fit_ms(api, ctx.store, fits)
     if ctx.lib != "nbtrack":
-        return {"version": Api(ctx.lib).version, "hook_ms": None, "track_ms": None}
+        return {"version": api.version, "hook_ms": None, "track_ms": None, **autolog}
     import contextlib
     import io
 
     from IPython.core.interactiveshell import InteractiveShell
 
-    api = Api(ctx.lib)
-    api.use_store(ctx.store)
     os.environ["NBTRACK_TRACKING_URI"] = str(ctx.store)
+    load_ext = _load_ext_ms(ctx)
     shell = InteractiveShell.instance()
 
     def per_cell_ms(cell: str) -> float:
@@ -166,6 +178,7 @@ def w6_kernel_hook(ctx: Context) -> dict[str, Any]:
             times.append((time.perf_counter() - start) * 1000)
         return statistics.median(times)
 
+    experiment_id = api.create_experiment("bench-w6-cells", ctx.store)
     with contextlib.redirect_stdout(io.StringIO()):
         plain = per_cell_ms("x = {i}")
         shell.run_line_magic("load_ext", "nbtrack")
@@ -174,16 +187,130 @@ def w6_kernel_hook(ctx: Context) -> dict[str, Any]:
         tracked = per_cell_ms("%%track --quiet cell\nalpha = 0.5\nscore = alpha * {i}.0")
         api.flush()
     client = api.client()
-    runs = client.search_runs([api.mod.get_experiment_by_name("Default").experiment_id])
+    runs = client.search_runs([experiment_id])
     if len(runs) < ctx.size:
         raise CheckFailed("runs made by %%track cells", ctx.size + 1, len(runs))
+    in_kernel = _autolog_fit_ms(api, ctx.store, fits, (False,), "bench-w6-autolog-kernel")
     return {
         "version": api.version,
         "plain_cell_ms": plain,
         "hook_ms": max(hooked - plain, 0.0),
         "track_ms": max(tracked - plain, 0.0),
         "cells": ctx.size,
+        "load_ext_ms": load_ext,
+        **autolog,
+        "autolog_own_in_kernel_ms": in_kernel["autolog_own_ms"],
     }
+
+
+def _autolog_fit_ms(
+    api: Api,
+    store: Path,
+    fits: int,
+    models: tuple[bool, ...] = (False, True),
+    name: str = "bench-w6-autolog",
+) -> dict[str, Any]:
+    """Extra time of a LogisticRegression ``fit`` on iris with sklearn autolog on.
+
+    For each setting (model logged or not), ``fits`` fits with autolog on and
+    as many with it off alternate; the figure is the median of the paired
+    differences (on − off), so that load on the machine hits both sides of a
+    pair alike. nbtrack also reports the time its autolog spends in its own
+    steps (start the run, log after the fit), timed directly: that figure does
+    not carry the noise of the fit itself. Every autologged fit must have made
+    one finished run (with nbtrack, a model folder when asked).
+    """
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    autolog = api.mod.autolog
+    own: list[float] = []
+    restore = _time_autolog_steps(api, own)
+
+    def fit_ms() -> float:
+        model = LogisticRegression(max_iter=500)
+        start = time.perf_counter()
+        model.fit(X, y)
+        return (time.perf_counter() - start) * 1000
+
+    figures: dict[str, Any] = {}
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: with several, a fit's time swings 10x on a shared machine
+    # (threads waiting for cores), drowning the few ms autolog adds.
+    limits = threadpool_limits(1)
+    try:
+        for log_models in models:
+            key = "autolog_model_fit_ms" if log_models else "autolog_fit_ms"
+            experiment_id = api.create_experiment(f"{name}-{key}", store)
+            on: list[float] = []
+            off: list[float] = []
+            own_per_fit: list[float] = []
+            autolog(log_models=log_models, silent=True)
+            fit_ms()  # warm-up: imports, first run, first model
+            for _ in range(fits):
+                gc.collect()
+                own.clear()
+                on.append(fit_ms())
+                own_per_fit.append(sum(own))
+                autolog(disable=True)
+                off.append(fit_ms())
+                autolog(log_models=log_models, silent=True)
+            autolog(disable=True)
+            api.flush()
+            runs = api.client().search_runs([experiment_id])
+            finished = [r for r in runs if r.info.status == "FINISHED"]
+            if len(finished) != fits + 1:
+                raise CheckFailed(f"finished autolog runs ({key})", fits + 1, len(finished))
+            # MLflow 3 keeps models outside the run's artifacts (as "logged models").
+            if log_models and api.lib == "nbtrack":
+                paths = [f.path for f in api.client().list_artifacts(finished[0].info.run_id)]
+                if "model" not in paths:
+                    raise CheckFailed("model folder of an autolog run", "model", paths)
+            paired = [a - b for a, b in zip(on, off, strict=True)]
+            figures[key] = max(statistics.median(paired), 0.0)
+            figures[f"{key}_on_runs"] = on
+            figures[f"{key}_off_runs"] = off
+            if api.lib == "nbtrack":
+                own_key = key.replace("_fit_ms", "_own_ms")
+                figures[own_key] = statistics.median(own_per_fit)
+                figures[f"{own_key}_runs"] = own_per_fit
+    finally:
+        limits.restore_original_limits()
+        restore()
+    return figures
+
+
+def _time_autolog_steps(api: Api, spent: list[float]) -> Callable[[], None]:
+    """Time nbtrack's autolog steps (ms appended to ``spent``); return the undo. MLflow: none."""
+    if api.lib != "nbtrack":
+        return lambda: None
+    import functools
+
+    sk = importlib.import_module("nbtrack.autologging.sklearn")
+    originals = {name: getattr(sk, name) for name in ("_begin", "_finish")}
+
+    def timed(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent.append((time.perf_counter() - start) * 1000)
+
+        return wrapper
+
+    # The fit wrapper looks the steps up in its module at each call.
+    for name, function in originals.items():
+        setattr(sk, name, timed(function))
+
+    def restore() -> None:
+        for name, function in originals.items():
+            setattr(sk, name, function)
+
+    return restore
 
 
 def w2_log_metric(ctx: Context) -> dict[str, Any]:
@@ -365,6 +492,8 @@ WORKLOADS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "W4": w4_search,
     "W5": w5_history,
     "W6": w6_kernel_hook,
+    "W7": w7_scoring,
+    "W8": w8_panels,
     "_history": history_lengths,
 }
 

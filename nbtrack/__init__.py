@@ -77,6 +77,7 @@ _LAZY.update(
         "load_model": "nbtrack.models",
         "log_model": "nbtrack.models",
         "save_model": "nbtrack.models",
+        "serve": "nbtrack.serving",
         "Client": "nbtrack.tracking.client",
         "MlflowClient": "nbtrack.tracking.client",
         "get_tracking_uri": "nbtrack.config",
@@ -92,6 +93,11 @@ _LAZY.update(
         "set_prompt_alias": "nbtrack.prompts",
         "delete_prompt_alias": "nbtrack.prompts",
         "set_tracking_uri": "nbtrack.config",
+        "compare": "nbtrack.widgets",
+        "show_metrics": "nbtrack.widgets",
+        "show_registry": "nbtrack.widgets",
+        "show_run": "nbtrack.widgets",
+        "show_runs": "nbtrack.widgets",
     }
 )
 _SUBMODULES = (
@@ -132,6 +138,7 @@ __all__ = [
     "__version__",
     "active_run",
     "autolog",
+    "compare",
     "compare_prompts",
     "create_experiment",
     "delete_experiment",
@@ -177,6 +184,7 @@ __all__ = [
     "search_experiments",
     "search_prompts",
     "search_runs",
+    "serve",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
@@ -184,6 +192,10 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "show_metrics",
+    "show_registry",
+    "show_run",
+    "show_runs",
     "start_run",
     "unload_ipython_extension",
 ]

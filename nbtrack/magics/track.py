@@ -27,9 +27,15 @@ __all__ = ["NbtrackMagics"]
 # as function(shell, argv) with the words after the subcommand. Imported on use so
 # that loading the extension stays cheap.
 FEATURE_SUBCOMMANDS: dict[str, str] = {
+    "serve": "nbtrack.magics.serve_magic:serve",
+    "runs": "nbtrack.magics.panels_magic:runs",
+    "compare": "nbtrack.magics.panels_magic:compare",
+    "registry": "nbtrack.magics.panels_magic:registry",
     "export": "nbtrack.magics.export_magic:export",
 }
 SUBCOMMANDS = ("notebook", "status", *FEATURE_SUBCOMMANDS)
+#: Subcommands whose words keep their quotes, because they end in a search filter.
+_QUOTED_WORDS = frozenset({"runs"})
 
 
 def _parse(magic: Any, line: str) -> Any:
@@ -159,7 +165,8 @@ class NbtrackMagics(Magics):
 
         module_name, _, function_name = FEATURE_SUBCOMMANDS[sub].partition(":")
         try:
-            argv = shlex.split(rest[0]) if rest else []
+            # A filter keeps its quotes (params.model = 'rf'): split without removing them.
+            argv = shlex.split(rest[0], posix=sub not in _QUOTED_WORDS) if rest else []
         except ValueError as exc:
             raise UsageError(f"%nbtrack {sub}: {exc}") from None
         getattr(importlib.import_module(module_name), function_name)(self.shell, argv)
