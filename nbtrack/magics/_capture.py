@@ -266,7 +266,7 @@ class CellCapture:
         with self.problems.guard("end the run"):
             self._end_run(error)
         if not self.options.quiet:
-            sys.stdout.write(self.summary() + "\n")
+            self._show_summary()
         if self.notes:
             sys.stderr.write("nbtrack: " + "; ".join(self.notes) + "\n")
         self.problems.report(sys.stderr)
@@ -352,6 +352,22 @@ class CellCapture:
             self.run.__exit__(*exc_info)
         if self.client.get_run(self.run_id).info.status == "RUNNING":
             self.client.set_terminated(self.run_id, self.status)
+
+    def _show_summary(self) -> None:
+        """The summary line: in a live kernel with a button opening the run, else as text."""
+        text = self.summary()
+        try:
+            from nbtrack.widgets._refresh import in_kernel
+            from nbtrack.widgets.run_summary import RunSummary
+        except ImportError:  # nbtrack without its widgets extra
+            in_kernel = None  # type: ignore[assignment]
+        if in_kernel is not None and in_kernel():
+            with self.problems.guard("show the run's summary"):
+                from IPython.display import display
+
+                display(RunSummary(self.run_id, text, self.client))
+                return
+        sys.stdout.write(text + "\n")
 
     def summary(self) -> str:
         """Return the one-line summary shown after the cell."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,13 @@ def test_wine_notebook_tracks_runs_in_a_real_kernel(
     assert not any("nbtrack" in line for line in errors[0].traceback)
     status = "".join(o.get("text", "") for o in cells["status"].outputs)
     assert f"store: {store}" in status and f"notebook: {notebook}" in status
+    # The summary after a %%track cell is a widget whose button opens the run; its
+    # static HTML and plain text still carry the line.
+    widget = "application/vnd.jupyter.widget-view+json"
+    (summary,) = [o for o in cells["baseline"].outputs if widget in o.get("data", {})]
+    static = html.unescape(summary.data["text/html"])
+    assert "nbtrack: run 'baseline' FINISHED" in static
+    assert "open run" not in static and "Static view" not in static  # just the line
 
     client = nbtrack.Client(str(store))
     experiment = client.get_experiment_by_name("wine")
