@@ -69,38 +69,27 @@ def _curves(targets: Any, probabilities: Any, labels: Any, kind: str) -> Any:
     return pd.concat(parts, ignore_index=True)
 
 
-def roc_chart(targets: Any, probabilities: Any, labels: Any) -> Any:
-    """ROC curve (one per class for multiclass, one-vs-rest)."""
+def _curve_chart(data: Any, x_title: str, y_title: str, title: str) -> Any:
     import altair as alt
 
-    data = _curves(targets, probabilities, labels, "roc")
     return (
         alt.Chart(data)
         .mark_line()
-        .encode(
-            x=alt.X("x:Q", title="False positive rate"),
-            y=alt.Y("y:Q", title="True positive rate"),
-            color="class:N",
-        )
-        .properties(title="ROC curve", **_SIZE)
+        .encode(x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title), color="class:N")
+        .properties(title=title, **_SIZE)
     )
+
+
+def roc_chart(targets: Any, probabilities: Any, labels: Any) -> Any:
+    """ROC curve (one per class for multiclass, one-vs-rest)."""
+    data = _curves(targets, probabilities, labels, "roc")
+    return _curve_chart(data, "False positive rate", "True positive rate", "ROC curve")
 
 
 def pr_chart(targets: Any, probabilities: Any, labels: Any) -> Any:
     """Precision-recall curve (one per class for multiclass)."""
-    import altair as alt
-
     data = _curves(targets, probabilities, labels, "pr")
-    return (
-        alt.Chart(data)
-        .mark_line()
-        .encode(
-            x=alt.X("x:Q", title="Recall"),
-            y=alt.Y("y:Q", title="Precision"),
-            color="class:N",
-        )
-        .properties(title="Precision-recall curve", **_SIZE)
-    )
+    return _curve_chart(data, "Recall", "Precision", "Precision-recall curve")
 
 
 def calibration_chart(targets: Any, probabilities: Any, labels: Any) -> Any:

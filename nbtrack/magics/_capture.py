@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.magics import _files
-from nbtrack.magics import _inference as infer
 from nbtrack.magics._cellparts import Problems, Tee, TrackOptions, cell_id_for, format_error
 from nbtrack.magics._environment import log_environment
 from nbtrack.magics._figures import FigureRecorder
 from nbtrack.magics._lineage import LineageLog
 from nbtrack.magics._notebook import notebook_path
+from nbtrack.tracking import inference as infer
 
 __all__ = ["CellCapture", "flush_lineage"]
 

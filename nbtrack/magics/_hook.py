@@ -29,10 +29,10 @@ import time
 from typing import Any
 
 from nbtrack.magics import _environment
-from nbtrack.magics import _inference as infer
 from nbtrack.magics._capture import CellCapture, flush_lineage
 from nbtrack.magics._cellparts import Problems, TrackOptions
 from nbtrack.magics._lineage import LineageLog
+from nbtrack.tracking import inference as infer
 from nbtrack.tracking.lineage import LINEAGE_END, LINEAGE_SESSION, LINEAGE_START
 
 __all__ = ["KernelHook", "split_track_cell"]

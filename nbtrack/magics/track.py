@@ -18,8 +18,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from nbtrack.magics._cellparts import TrackOptions
 from nbtrack.magics._hook import KernelHook
-from nbtrack.magics._inference import split_names
 from nbtrack.magics._notebook import notebook_path, set_notebook_path
+from nbtrack.tracking.inference import split_names
 
 __all__ = ["NbtrackMagics"]
 
