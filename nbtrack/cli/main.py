@@ -21,19 +21,6 @@ import click
 from click.core import ParameterSource
 
 from nbtrack import __version__
-from nbtrack.cli import (
-    artifacts,
-    db,
-    doctor,
-    experiments,
-    gc,
-    lineage,
-    models,
-    projects,
-    quickstart,
-    runs,
-    serve,
-)
 from nbtrack.cli._common import CliState, tracking_uri_option
 from nbtrack.errors import NbtrackError
 
@@ -59,7 +46,23 @@ def _message(exc: BaseException) -> str:
 
 
 class NbtrackGroup(click.Group):
-    """A click group that turns nbtrack's errors into one ``Error:`` message and exit code 1."""
+    """A click group that turns nbtrack's errors into one ``Error:`` message and exit code 1.
+
+    Its subcommands (``COMMANDS``) are imported on first use.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every subcommand's name, sorted, without importing them."""
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand, imported now if it was not yet."""
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module_name, _, attr = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module_name), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand, reporting user-facing errors without a traceback."""
@@ -92,18 +95,18 @@ def cli(ctx: click.Context) -> None:
         st.uri_source = "environment"
 
 
-for _command in (
-    runs.runs,
-    experiments.experiments,
-    artifacts.artifacts,
-    db.db,
-    gc.gc,
-    doctor.doctor,
-    lineage.lineage,
-    models.models,
-    projects.export,
-    projects.run,
-    quickstart.quickstart,
-    serve.serve,
-):
-    cli.add_command(_command)
+# Subcommands load when used: `nbtrack run` should not pay for importing `serve`.
+COMMANDS = {
+    "runs": "nbtrack.cli.runs:runs",
+    "experiments": "nbtrack.cli.experiments:experiments",
+    "artifacts": "nbtrack.cli.artifacts:artifacts",
+    "models": "nbtrack.cli.models:models",
+    "lineage": "nbtrack.cli.lineage:lineage",
+    "export": "nbtrack.cli.projects:export",
+    "run": "nbtrack.cli.projects:run",
+    "serve": "nbtrack.cli.serve:serve",
+    "db": "nbtrack.cli.db:db",
+    "gc": "nbtrack.cli.gc:gc",
+    "doctor": "nbtrack.cli.doctor:doctor",
+    "quickstart": "nbtrack.cli.quickstart:quickstart",
+}

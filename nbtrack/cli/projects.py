@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nbtrack.cli._common import get_client, tracking_uri_option
+from nbtrack.cli._common import get_client, state, tracking_uri_option
 
 __all__ = ["export", "run"]
 
@@ -153,7 +153,8 @@ def run(
         env_manager=env_manager,
         experiment_name=experiment_name,
         run_name=run_name,
-        client=get_client(create=True),
+        # The store opens while the project's process starts (see run_project).
+        tracking_uri=state().tracking_uri,
     )
     click.echo(f"Run {result.run_id} {result.status}", err=True)
     if result.exit_code != 0:

@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,6 +165,7 @@ def run_project(
     experiment_name: str | None = None,
     run_name: str | None = None,
     client: Client | None = None,
+    tracking_uri: str | None = None,
 ) -> ProjectRunResult:
     """Run an entry point of the MLproject at ``uri`` as a tracked run.
 
@@ -183,6 +185,8 @@ def run_project(
         The run's name (generated when None).
     client:
         The store to track into; the current tracking URI's by default.
+    tracking_uri:
+        The store, when no ``client`` is given (opened after the process starts).
 
     Returns
     -------
@@ -194,7 +198,7 @@ def run_project(
         A bad folder, entry point, parameter (named) or environment, found
         before anything runs.
     """
-    from nbtrack.entities import RunStatus, RunTag
+    from nbtrack.entities import RunStatus
     from nbtrack.projects.mlproject import load_project
     from nbtrack.tracking.client import Client
 
@@ -217,30 +221,26 @@ def run_project(
         raise InvalidInput("conda environments are not supported; use --env-manager local")
     bin_dir = _virtualenv(project) if env_manager == "virtualenv" else Path(sys.executable).parent
 
-    client = client or Client()
-    tracking_uri = _absolute_uri(client.tracking_uri)
-    experiment_id = _experiment_id(client, experiment_name)
-    tags = {
-        "mlflow.source.type": "PROJECT",
-        "mlflow.source.name": str(project.path),
-        "mlflow.project.entryPoint": entry.name,
-        "mlflow.project.backend": "local",
-        "mlflow.project.env": env_manager,
-    }
-    run = client.create_run(experiment_id, run_name=run_name, tags=tags)
-    run_id = run.info.run_id
-    client.log_batch(
-        run_id, params=_params(values), tags=[RunTag("nbtrack.project.command", command)]
-    )
-    print(f"nbtrack: running {command!r} in run {run_id}", file=sys.stderr)
+    # The process starts first and the run is created while it boots (imports
+    # take longer than an insert): its start_run() waits for the announced id.
+    # This keeps nbtrack run's own cost off the project's start-up time.
+    run_id = uuid.uuid4().hex
+    if client is not None:
+        tracking_uri = client.tracking_uri
+    elif tracking_uri is None:
+        from nbtrack.config import get_tracking_uri
 
+        tracking_uri = get_tracking_uri()
+    tracking_uri = _absolute_uri(tracking_uri)
     child_env = {
         **os.environ,
         env.NBTRACK_RUN_ID: run_id,
         env.NBTRACK_TRACKING_URI: tracking_uri,
-        env.NBTRACK_EXPERIMENT_ID: experiment_id,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    child_env.pop(env.NBTRACK_EXPERIMENT_ID, None)
+    if experiment_name:
+        child_env[env.NBTRACK_EXPERIMENT_NAME] = experiment_name
     if not _has_mlflow(bin_dir):
         shim = str(Path(__file__).parent / "mlflow_compat")
         child_env["PYTHONPATH"] = os.pathsep.join(
@@ -249,7 +249,25 @@ def run_project(
     if env_manager == "virtualenv":
         child_env["VIRTUAL_ENV"] = str(bin_dir.parent)
     shell = os.environ.get("SHELL") or "/bin/sh"
+    print(f"nbtrack: running {command!r} in run {run_id}", file=sys.stderr)
     process = subprocess.Popen([shell, "-c", command], cwd=project.path, env=child_env)
+    try:
+        client = client or Client(tracking_uri)
+        experiment_id = _experiment_id(client, experiment_name)
+        tags = {
+            "mlflow.source.type": "PROJECT",
+            "mlflow.source.name": str(project.path),
+            "mlflow.project.entryPoint": entry.name,
+            "mlflow.project.backend": "local",
+            "mlflow.project.env": env_manager,
+            "nbtrack.project.command": command,
+        }
+        client.create_run(experiment_id, run_name=run_name, tags=tags, run_id=run_id)
+        client.log_batch(run_id, params=_params(values))
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     try:
         exit_code = process.wait()
     except KeyboardInterrupt:

@@ -189,7 +189,9 @@ class ProjectRun:
         if module is None:
             yield
             return
-        module.start_run(run_name=name, nested=True, tags=tags or None)
+        # In the project run's experiment, whatever the process's default is.
+        experiment_id = self._run.info.experiment_id if self._run is not None else None
+        module.start_run(run_name=name, nested=True, tags=tags or None, experiment_id=experiment_id)
         before: dict[str, str] = {}
         try:
             before = {k: _text(namespace[k]) for k in params if k in namespace}

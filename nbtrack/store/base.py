@@ -94,8 +94,9 @@ class Store(Protocol):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str,
+        run_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run."""
+        """Create a RUNNING run, with ``run_id`` when the caller chose it (32 hex digits)."""
         ...
 
     def get_run(self, run_id: str) -> Run:

@@ -121,8 +121,13 @@ class Client(RegistryClientMixin):
         start_time: int | None = None,
         tags: dict[str, Any] | None = None,
         run_name: str | None = None,
+        run_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run; a name is generated when none is given."""
+        """Create a RUNNING run; a name is generated when none is given.
+
+        ``run_id`` (32 hex digits) lets a caller announce the run before it
+        exists, as ``nbtrack run`` does for the process it starts.
+        """
         from nbtrack.tracking.context import current_user
         from nbtrack.tracking.names import generate_run_name
 
@@ -130,7 +135,7 @@ class Client(RegistryClientMixin):
         tag_list = [RunTag(k, v) for k, v in (tags or {}).items() if k != "mlflow.runName"]
         tag_list.append(RunTag("mlflow.runName", name))
         run = self.store.create_run(
-            str(experiment_id), current_user(), start_time or _now_ms(), tag_list, name
+            str(experiment_id), current_user(), start_time or _now_ms(), tag_list, name, run_id
         )
         _writable_runs.add(run.info.run_id)
         return run

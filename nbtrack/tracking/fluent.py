@@ -191,6 +191,26 @@ def _current_experiment_id() -> str:
 # runs --------------------------------------------------------------------------
 
 
+#: How long a run announced in NBTRACK_RUN_ID may take to appear in the store.
+_ANNOUNCED_RUN_WAIT_S = 30.0
+
+
+def _await_announced_run(client: Client, run_id: str) -> None:
+    """Wait until ``run_id`` exists: ``nbtrack run`` starts this process while creating it."""
+    deadline = time.monotonic() + _ANNOUNCED_RUN_WAIT_S
+    while True:
+        try:
+            client.get_run(run_id)
+            return
+        except NotFoundError:
+            if time.monotonic() > deadline:
+                raise NotFoundError(
+                    f"Run {run_id} (from {env.NBTRACK_RUN_ID}) did not appear in the store "
+                    f"within {_ANNOUNCED_RUN_WAIT_S:.0f} s"
+                ) from None
+            time.sleep(0.02)
+
+
 def start_run(
     run_id: str | None = None,
     experiment_id: str | None = None,
@@ -222,6 +242,7 @@ def start_run(
     ):
         run_id = os.environ[env.NBTRACK_RUN_ID]
         _env_run_attached = True
+        _await_announced_run(client, run_id)
     user_tags = {k: check.tag_value(k, v) for k, v in (tags or {}).items()}
     if description is not None:
         user_tags["mlflow.note.content"] = description

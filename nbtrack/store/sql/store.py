@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -284,13 +285,17 @@ class SqlStore(RegistryStoreMixin):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str,
+        run_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run in an active experiment."""
+        """Create a RUNNING run in an active experiment, with ``run_id`` if given."""
         tags = [
             RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags
         ]
         exp_id = _int_id(experiment_id)
-        run_id = uuid.uuid4().hex
+        if run_id is None:
+            run_id = uuid.uuid4().hex
+        elif not re.fullmatch(r"[0-9a-f]{32}", run_id):
+            raise InvalidInput(f"A run id is 32 lowercase hex digits, got {run_id!r}")
         with raw_transaction(self.engine) as cur:
             row = cur.execute(
                 "SELECT artifact_location, lifecycle_stage FROM experiments "
