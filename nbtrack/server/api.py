@@ -159,12 +159,9 @@ def metric_history(
     from nbtrack.tracking.downsample import downsample_indices
 
     max_points = _int(query, "max_points", DEFAULT_MAX_POINTS, 4, 1_000_000)
-    history = client.get_metric_history(run_id, key)
-    if not history:
-        client.get_run(run_id)  # an unknown run is a 404, an unknown key an empty history
-    values = [m.value for m in history]
-    kept = downsample_indices(values, max_points)
-    points = [[history[i].step, history[i].timestamp, _number(history[i].value)] for i in kept]
+    history = client.get_metric_points(run_id, key)  # an unknown run raises NotFound
+    kept = downsample_indices([value for _, _, value in history], max_points)
+    points = [[history[i][0], history[i][1], _number(history[i][2])] for i in kept]
     return {
         "key": key,
         "total": len(history),

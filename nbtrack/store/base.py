@@ -149,6 +149,10 @@ class Store(Protocol):
         """Return every point of one metric, by step then timestamp."""
         ...
 
+    def get_metric_points(self, run_id: str, key: str) -> list[tuple[int, int, float]]:
+        """Return one metric's ``(step, timestamp, value)`` tuples, by step then timestamp."""
+        ...
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],

@@ -1,6 +1,6 @@
 """``nbt.show_metrics``: metric histories overlaid per run, by step.
 
-:class:`MetricHistories` reads the histories (one ``get_metric_history`` per
+:class:`MetricHistories` reads the histories (one ``get_metric_points`` per
 run and key) and turns them into chart rows: smoothed when asked, and
 downsampled for display so that 10 runs × 10,000 points draw as fast as a few
 thousand, yet the last point and every minimum and maximum stay (see
@@ -58,7 +58,7 @@ class MetricHistories:
     def load(
         cls, client: Client, run_ids: Sequence[str], keys: str | Sequence[str] | None
     ) -> MetricHistories:
-        """Read the histories: one ``get_run`` and one ``get_metric_history`` per run and key.
+        """Read the histories: one ``get_run`` and one ``get_metric_points`` per run and key.
 
         ``keys`` None means every metric any of the runs has.
         """
@@ -71,14 +71,13 @@ class MetricHistories:
         for run in runs:
             name = run.info.run_name or run.info.run_id[:8]
             for key in wanted:
-                history = client.get_metric_history(run.info.run_id, key)
-                steps = [m.step for m in history]
+                points = client.get_metric_points(run.info.run_id, key)
+                steps = [step for step, _, _ in points]
                 if len(steps) > 1 and steps[0] == steps[-1]:
                     # Logged without steps (all 0): draw the points in logging order.
                     steps = list(range(len(steps)))
-                series.append(
-                    MetricSeries(run.info.run_id, name, key, steps, [m.value for m in history])
-                )
+                values = [value for _, _, value in points]
+                series.append(MetricSeries(run.info.run_id, name, key, steps, values))
         running = any(run.info.status == RunStatus.RUNNING for run in runs)
         return cls(series, wanted, running)
 

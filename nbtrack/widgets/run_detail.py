@@ -75,7 +75,7 @@ class RunDetail:
         """
         run = client.get_run(run_id)
         histories = {
-            key: [m.value for m in client.get_metric_history(run_id, key)]
+            key: [value for _, _, value in client.get_metric_points(run_id, key)]
             for key in sorted(run.data.metrics)
         }
         files, truncated = _walk(client, run_id)

@@ -473,10 +473,18 @@ class SqlStore(RegistryStoreMixin):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Return every point of one metric, by step then timestamp."""
+        return [Metric(key, v, ts, st) for st, ts, v in self.get_metric_points(run_id, key)]
+
+    def get_metric_points(self, run_id: str, key: str) -> list[tuple[int, int, float]]:
+        """Return one metric's ``(step, timestamp, value)`` tuples, by step then timestamp.
+
+        The history without an object per point: charts over 100,000 points
+        read this.
+        """
         nan = float("nan")
         with raw_read(self.engine) as cur:
             rows = cur.execute(
-                "SELECT value, timestamp, step, is_nan FROM metrics "
+                "SELECT step, timestamp, value, is_nan FROM metrics "
                 "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp",
                 (run_id, key),
             ).fetchall()
@@ -486,7 +494,7 @@ class SqlStore(RegistryStoreMixin):
                 is None
             ):
                 raise NotFoundError(f"No run with id {run_id!r}")
-        return [Metric(key, nan if isnan else v, ts, st) for v, ts, st, isnan in rows]
+        return [(st, ts, nan if isnan else v) for st, ts, v, isnan in rows]
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         """Link datasets to a run, creating each (experiment, name, digest) once."""
