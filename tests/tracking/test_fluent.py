@@ -252,6 +252,12 @@ def test_history_keeps_distinct_points_and_stores_an_exact_repeat_once(
     assert [(m.step, m.value) for m in history[:2]] == [(0, 1.0), (0, 2.0)]
     assert len(history) == 3 and math.isnan(history[2].value)
     assert math.isnan(nbt.get_run(run.info.run_id).data.metrics["m"])
+    points = nbt.Client().get_metric_points(run.info.run_id, "m")
+    assert points[:2] == [(0, 1000, 1.0), (0, 1000, 2.0)]
+    assert points[2][:2] == (1, 1001) and math.isnan(points[2][2])
+    assert nbt.Client().get_metric_points(run.info.run_id, "other") == []
+    with pytest.raises(nbt.NotFoundError):
+        nbt.Client().get_metric_points("0" * 32, "m")
 
 
 def test_in_memory_artifacts_land_in_the_run(tracking_uri: str) -> None:
