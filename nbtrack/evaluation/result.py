@@ -64,7 +64,17 @@ class EvaluationResult:
             rows.append(f"<tr>{cells}</tr>")
         return f"<table class='nbtrack-metrics'>{head}{''.join(rows)}</table>"
 
-    def to_html(self, charts: bool = True) -> str:
+    def table_html(self, start: int = 0, count: int = _TABLE_ROWS) -> str:
+        """Rows ``start`` to ``start + count`` of the results table, with where they sit."""
+        table = self.tables.get("eval_results_table")
+        if table is None:
+            return ""
+        shown = table.iloc[start : start + count]
+        end = start + len(shown)
+        caption = f"<p>Rows {start + 1} to {end} of {len(table)}</p>" if len(table) else ""
+        return caption + shown.to_html(index=False, border=0)
+
+    def to_html(self, charts: bool = True, table: bool = True) -> str:
         """The report as self-contained HTML (charts as inline SVG)."""
         parts = [
             "<div class='nbtrack-evaluation' style='font-family: var(--jp-ui-font-family, "
@@ -77,12 +87,23 @@ class EvaluationResult:
             parts.append("<div style='display:flex;flex-wrap:wrap;gap:12px'>")
             parts += [f"<div>{chart_svg(chart)}</div>" for chart in self.charts.values()]
             parts.append("</div>")
-        table = self.tables.get("eval_results_table")
-        if table is not None:
-            parts.append(f"<p>First {min(_TABLE_ROWS, len(table))} of {len(table)} rows</p>")
-            parts.append(table.head(_TABLE_ROWS).to_html(index=False, border=0))
+        if table:
+            parts.append(self.table_html())
         parts.append("</div>")
         return "".join(parts)
+
+    def _ipython_display_(self) -> None:
+        # In a live kernel the report is a panel that pages through the results
+        # table; the panel lives with the other widgets and loads only here.
+        from IPython.display import HTML, display
+
+        try:
+            from nbtrack.widgets._refresh import in_kernel
+            from nbtrack.widgets.evaluation_report import EvaluationPanel
+        except ImportError:
+            display(HTML(self.to_html()))
+            return
+        display(EvaluationPanel(self) if in_kernel() else HTML(self.to_html()))
 
     def _repr_html_(self) -> str:
         return self.to_html()
