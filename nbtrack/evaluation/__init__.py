@@ -7,6 +7,7 @@ The package is ``evaluation``, not ``evaluate``: importing a submodule named
 from nbtrack.evaluation.api import MODEL_TYPES, evaluate
 from nbtrack.evaluation.metrics import EvaluationMetric, make_metric
 from nbtrack.evaluation.result import EvaluationResult
+from nbtrack.evaluation.similarity import OpenAIEmbeddings
 from nbtrack.evaluation.thresholds import ModelValidationFailed, Threshold
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "EvaluationMetric",
     "EvaluationResult",
     "ModelValidationFailed",
+    "OpenAIEmbeddings",
     "Threshold",
     "evaluate",
     "make_metric",

@@ -106,7 +106,7 @@ def _labels(targets: Any, predictions: Any, model: _Model) -> list[Any]:
 
 
 def _score(
-    model: _Model, features: Any, targets: Any, model_type: str
+    model: _Model, features: Any, targets: Any, model_type: str, embedder: Any = None
 ) -> tuple[dict[str, float], dict[str, Any], dict[str, list[Any]]]:
     """Metrics, charts and per-row columns of one model."""
     import numpy as np
@@ -127,6 +127,12 @@ def _score(
             outputs.append(model.predict_one(row))
             latencies.append((time.perf_counter() - started) * 1000)
         metrics, columns = text_metrics(targets, outputs, latencies)
+        if targets is not None and embedder is not None:
+            from nbtrack.evaluation.similarity import similarities
+
+            scores = similarities(embedder, outputs, [str(t) for t in targets])
+            columns["similarity"] = scores
+            metrics["similarity"] = sum(scores) / len(scores) if scores else 0.0
         return metrics, charts, {"outputs": outputs, **columns}
     predictions = np.asarray(model.predict(features)).ravel()
     if targets is None:
@@ -203,6 +209,7 @@ def evaluate(
     baseline_model: Any = None,
     thresholds: dict[str, Threshold] | None = None,
     run_name: str | None = None,
+    embedder: Any = None,
 ) -> EvaluationResult:
     """Evaluate ``model`` on ``data``, log the results, and return a report.
 
@@ -225,6 +232,10 @@ def evaluate(
         ``{metric: Threshold(...)}``; missed ones raise after logging.
     run_name:
         The name of the run made when none is active.
+    embedder:
+        For text: ``texts -> vectors`` (e.g. ``nbt.evaluation.OpenAIEmbeddings``)
+        to score outputs' similarity to the references; by default
+        all-MiniLM-L6-v2 when sentence-transformers has it locally.
 
     Returns
     -------
@@ -246,7 +257,11 @@ def evaluate(
         )
     features, target_values = _split(data, targets)
     candidate = _Model(model)
-    metrics, charts, columns = _score(candidate, features, target_values, model_type)
+    if model_type == "text" and embedder is None and target_values is not None:
+        from nbtrack.evaluation.similarity import default_embedder
+
+        embedder = default_embedder()
+    metrics, charts, columns = _score(candidate, features, target_values, model_type, embedder)
     directions = dict(GREATER_IS_BETTER)
     table = _inputs_table(features)
     if target_values is not None:
@@ -266,7 +281,7 @@ def evaluate(
     baseline_metrics = None
     if baseline_model is not None:
         baseline_metrics, _, base_columns = _score(
-            _Model(baseline_model), features, target_values, model_type
+            _Model(baseline_model), features, target_values, model_type, embedder
         )
         base_predictions = base_columns.get("prediction", base_columns.get("outputs"))
         for metric in extra_metrics or []:

@@ -84,6 +84,7 @@ GREATER_IS_BETTER = {
     "mean_absolute_percentage_error": False,
     "max_error": False,
     "exact_match": True,
+    "similarity": True,
     "latency": False,
 }
 

@@ -34,8 +34,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(deadline_s: float = 120.0) -> Iterator[str]:
-    """Start ``python -m llama_cpp.server`` on a free port; yield its ``/v1`` base URL."""
+def llama_server(deadline_s: float = 120.0, embedding: bool = False) -> Iterator[str]:
+    """Start ``python -m llama_cpp.server`` on a free port; yield its ``/v1`` base URL.
+
+    ``embedding`` serves ``/v1/embeddings`` instead of generating text
+    (llama.cpp's embedding mode pools per sequence and does not generate).
+    """
     port = _free_port()
     command = [
         sys.executable,
@@ -53,6 +57,8 @@ def llama_server(deadline_s: float = 120.0) -> Iterator[str]:
         "1024",
         "--model_alias",
         "smollm",
+        "--embedding",
+        "true" if embedding else "false",
     ]
     # llama.cpp logs a lot: into a file, since a full pipe would stall the server.
     with tempfile.TemporaryFile() as log:

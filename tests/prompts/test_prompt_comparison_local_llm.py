@@ -81,3 +81,23 @@ def test_prompt_comparison_example_runs(tmp_dir: Path, monkeypatch: pytest.Monke
     experiment = client.get_experiment_by_name("prompt-comparison")
     runs = client.search_runs([experiment.experiment_id])
     assert len(runs) == 5  # the comparison and its four combinations
+
+
+def test_text_evaluation_scores_similarity_with_local_embeddings(tmp_dir: Path) -> None:
+    import pandas as pd
+
+    from nbtrack.evaluation import OpenAIEmbeddings
+
+    nbt.set_tracking_uri(str(tmp_dir / "store"))
+    data = pd.DataFrame(
+        {"q": ["The cat sat on the mat.", "Tax law"], "ref": ["The cat sat on the mat.", "A cat"]}
+    )
+    with llama_server(embedding=True) as base:
+        embed = OpenAIEmbeddings(base_url=base, model="smollm")
+        same, other = embed(["The cat sat on the mat.", "Tax law"])
+        result = nbt.evaluate(lambda q: q, data, targets="ref", model_type="text", embedder=embed)
+    scores = result.tables["eval_results_table"]["similarity"].tolist()
+    assert scores[0] == pytest.approx(1.0, abs=1e-6)  # identical text
+    assert scores[1] < scores[0]
+    assert result.metrics["similarity"] == pytest.approx(sum(scores) / 2)
+    assert len(same) == len(other) > 100  # pooled: one vector per text

@@ -1,0 +1,110 @@
+"""Semantic similarity of text outputs to their references, from an embedding model.
+
+An embedder is any callable ``texts -> vectors``. Given one (``embedder=`` of
+``nbt.evaluate``), or when ``sentence-transformers`` can load
+all-MiniLM-L6-v2 offline, text evaluations add a per-row ``similarity``
+(cosine of output and reference) and its mean. :class:`OpenAIEmbeddings`
+turns any OpenAI-compatible ``/embeddings`` endpoint into one, a local
+llama.cpp server included (token vectors are mean-pooled).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["Embedder", "OpenAIEmbeddings", "cosine", "default_embedder", "similarities"]
+
+Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
+
+
+def _pooled(vector: Any) -> list[float]:
+    # Servers without pooling return one vector per token: average them.
+    if vector and isinstance(vector[0], list):
+        width = len(vector[0])
+        return [sum(token[i] for token in vector) / len(vector) for i in range(width)]
+    return [float(x) for x in vector]
+
+
+class OpenAIEmbeddings:
+    """An OpenAI-compatible ``/embeddings`` endpoint as an embedder.
+
+    Parameters
+    ----------
+    base_url:
+        e.g. ``http://127.0.0.1:8080/v1``.
+    model:
+        The model name sent with each request.
+    api_key_env:
+        Environment variable holding the key, if the server wants one.
+    timeout:
+        Seconds per request.
+    """
+
+    def __init__(
+        self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", timeout: float = 60
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.timeout = timeout
+
+    def _request(self, texts: list[str]) -> list[Any]:
+        from nbtrack.errors import InvalidInput
+
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        body = json.dumps({"model": self.model, "input": texts}).encode()
+        request = urllib.request.Request(
+            self.base_url + "/embeddings", body, headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                payload = json.loads(response.read())
+        except (urllib.error.URLError, OSError) as exc:
+            raise InvalidInput(f"Cannot get embeddings from {self.base_url}: {exc}") from None
+        items = sorted(payload["data"], key=lambda item: item.get("index", 0))
+        return [item["embedding"] for item in items]
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts``, one vector each, in order."""
+        vectors = self._request(texts)
+        if len(texts) > 1 and any(v and isinstance(v[0], list) for v in vectors):
+            # Token vectors: the server does not pool, and llama.cpp's batched
+            # answers then mix up sequences. Ask for each text alone.
+            vectors = [self._request([text])[0] for text in texts]
+        return [_pooled(vector) for vector in vectors]
+
+
+def default_embedder() -> Embedder | None:
+    """all-MiniLM-L6-v2 through sentence-transformers when it loads offline, else None."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        return None
+    try:
+        model = SentenceTransformer("all-MiniLM-L6-v2", local_files_only=True)
+    except Exception:  # not cached locally: no download at evaluation time
+        return None
+    return lambda texts: model.encode(texts).tolist()
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity (0 when either vector is zero)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def similarities(embedder: Embedder, outputs: list[str], references: list[str]) -> list[float]:
+    """Per-row cosine similarity of each output to its reference (one embedding call)."""
+    vectors = list(embedder([*outputs, *references]))
+    half = len(outputs)
+    return [cosine(vectors[i], vectors[half + i]) for i in range(half)]
