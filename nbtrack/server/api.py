@@ -24,6 +24,7 @@ __all__ = [
     "compare_runs",
     "error_body",
     "experiments",
+    "export_notebook",
     "metric_history",
     "model_detail",
     "models",
@@ -258,4 +259,41 @@ def compare_runs(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
         "param_keys": param_keys,
         "params_differ": differing,
         "metric_keys": sorted({k for r in runs for k in r.data.metrics}),
+    }
+
+
+def export_notebook(root: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST export``: write a notebook of the served folder as an MLproject folder.
+
+    Body: ``{"path": "train.ipynb", "out": "train-project"}``, both relative
+    to the folder the server serves (``out`` defaults to ``<stem>-mlproject``
+    beside the notebook); neither may leave it.
+    """
+    from pathlib import Path
+
+    from nbtrack.projects import export_mlproject
+
+    base = Path(root).resolve()
+
+    def inside(value: Any, name: str) -> Path:
+        if not isinstance(value, str) or not value:
+            raise InvalidInput(f"Field {name!r} must be a path relative to the served folder")
+        path = (base / value).resolve()
+        if path != base and base not in path.parents:
+            raise InvalidInput(f"Field {name!r} leaves the served folder: {value!r}")
+        return path
+
+    notebook = inside(body.get("path"), "path")
+    out_text = body.get("out") or str(
+        Path(str(body.get("path"))).with_name(notebook.stem + "-mlproject")
+    )
+    out = inside(out_text, "out")
+    project = export_mlproject(notebook, out)
+    return {
+        "out": str(out.relative_to(base)),
+        "parameters": [
+            {"name": p.name, "type": p.mlproject_type, "default": p.mlproject_default}
+            for p in project.parameters
+        ],
+        "warnings": project.warnings,
     }

@@ -191,6 +191,22 @@ class CompareHandler(NbtrackHandler):
         await self.reply(lambda: api.compare_runs(self.client, self.query()))
 
 
+class ExportHandler(NbtrackHandler):
+    """``POST /nbtrack/api/export``: a notebook of the served folder as an MLproject."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        """Export; the body names the notebook and the output folder."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, "The body must be JSON") from None
+        if not isinstance(body, dict):
+            raise tornado.web.HTTPError(400, "The body must be a JSON object")
+        root = self.settings["server_root_dir"]
+        await self.reply(lambda: api.export_notebook(root, body))
+
+
 _RUN = r"(?P<run_id>[0-9a-fA-F]{32})"
 ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     ("experiments", ExperimentsHandler),
@@ -203,6 +219,7 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     ("models", ModelsHandler),
     ("models/(?P<name>[^/]+)", ModelHandler),
     ("compare", CompareHandler),
+    ("export", ExportHandler),
 ]
 
 

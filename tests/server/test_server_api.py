@@ -188,3 +188,30 @@ def test_every_route_is_documented_in_openapi() -> None:
     documented = set(spec["paths"])
     routed = {"/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path) for path, _ in ROUTES}
     assert routed == documented
+
+
+async def test_export_writes_an_mlproject_in_the_served_folder(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    import shutil
+
+    source = Path(__file__).parents[1] / "data" / "projects" / "train.ipynb"
+    (jp_root_dir / "work").mkdir()
+    shutil.copy(source, jp_root_dir / "work" / "train.ipynb")
+    response = await jp_fetch(
+        "nbtrack", "api", "export", method="POST", body=json.dumps({"path": "work/train.ipynb"})
+    )
+    done = json.loads(response.body)
+    assert done["out"] == "work/train-mlproject"
+    assert [p["name"] for p in done["parameters"]] == ["alpha", "l1_ratio", "max_iter", "label"]
+    assert (jp_root_dir / "work" / "train-mlproject" / "MLproject").is_file()
+    for body, needle in (
+        ({"path": "../outside.ipynb"}, "leaves the served folder"),
+        ({"path": "work/train.ipynb", "out": "/tmp/elsewhere"}, "leaves the served folder"),
+        ({"path": "work/train.ipynb"}, "is not an empty folder"),
+        ({}, "must be a path"),
+    ):
+        with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+            await jp_fetch("nbtrack", "api", "export", method="POST", body=json.dumps(body))
+        assert caught.value.code == 400
+        assert needle in json.loads(caught.value.response.body)["message"]
