@@ -459,7 +459,11 @@ def _log_candidates(parent_run_id: str, search: Any) -> None:
     for index, params in enumerate(candidates[:MAX_CHILD_RUNS]):
         run = client.create_run(
             experiment_id,
-            tags={"nbtrack.parent_run_id": parent_run_id, "nbtrack.autolog": "sklearn"},
+            tags={
+                "nbtrack.parent_run_id": parent_run_id,
+                "mlflow.parentRunId": parent_run_id,
+                "nbtrack.autolog": "sklearn",
+            },
             run_name=f"{name}-candidate-{index}",
         )
         now = int(time.time() * 1000)

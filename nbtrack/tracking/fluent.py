@@ -260,7 +260,8 @@ def start_run(
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         all_tags = system_tags()
         if parent:
-            all_tags["nbtrack.parent_run_id"] = parent
+            # MLflow's own key too, so searches written for MLflow find child runs.
+            all_tags["nbtrack.parent_run_id"] = all_tags["mlflow.parentRunId"] = parent
         all_tags.update(user_tags)
         for hook in run_start_hooks:
             hook(all_tags)

@@ -66,6 +66,7 @@ def test_exported_notebook_runs_with_overridden_parameters(project: Path, tmp_di
     assert train.data.params["max_iter"] == "5000"
     assert train.data.metrics["rmse"] == pytest.approx(_expected_rmse(0.1))
     assert train.data.tags["nbtrack.parent_run_id"] == result.run_id
+    assert train.data.tags["mlflow.parentRunId"] == result.run_id  # MLflow searches find it
     assert train.data.tags["nbtrack.notebook.experiment"] == "wine"
     assert 0 < runs["score"].data.metrics["r2"] < 1
     assert all(r.info.status == "FINISHED" for r in runs.values())
