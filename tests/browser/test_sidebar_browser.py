@@ -1,0 +1,115 @@
+"""nbtrack's JupyterLab sidebar in a real JupyterLab, driven in headless Chromium.
+
+JupyterLab 4 serves a temporary root on 127.0.0.1 with a token; its nbtrack
+server extension reads a store seeded here (``NBTRACK_TRACKING_URI``). The
+driver (``_drive_sidebar.py``, its own process) opens the sidebar, sorts,
+filters, sees a filter error, watches a live refresh, opens a run with a chart
+and an artifact link, and runs the "Insert %%track cell" command.
+Screenshots go to ``tests/browser-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+import nbtrack
+from nbtrack.entities import Metric, Param
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "browser-artifacts"
+DRIVER = Path(__file__).with_name("_drive_sidebar.py")
+#: Page load, six checks and a notebook's kernel: bounded well under the 90 s budget.
+DRIVE_TIMEOUT_S = 90
+
+
+def _seed(store: Path) -> None:
+    """``wine``: twelve finished runs (rmse = 1 / (i + 1), model rf on odd runs, a 30-step
+    loss curve, a text artifact); ``live``: one RUNNING run."""
+    client = nbtrack.Client(str(store))
+    experiment_id = client.create_experiment("wine")
+    for i in range(12):
+        run_id = client.create_run(experiment_id, run_name=f"run-{i:02d}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("loss", 1.0 / (s + 1) + i / 10, 0, s) for s in range(30)]
+            + [Metric("rmse", 1 / (i + 1), 0, 0)],
+            params=[Param("model", "rf" if i % 2 else "lr"), Param("alpha", str(i / 10))],
+        )
+        client.log_text(run_id, f"notes of run {i}\n", "notes.txt")
+        client.set_terminated(run_id)
+    client.create_run(client.create_experiment("live"), run_name="live-run")
+
+
+@pytest.fixture
+def lab(tmp_path: Path, jupyter_lab: Callable[[Path, dict[str, str]], Any]) -> Iterator[Any]:
+    """JupyterLab over a folder with one notebook; its nbtrack API reads a seeded store."""
+    root = tmp_path / "root"
+    root.mkdir()
+    store = tmp_path / "store"
+    _seed(store)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / "track.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    env["NBTRACK_TRACKING_URI"] = str(store)
+    started = jupyter_lab(root, env)
+    started.store = store
+    yield started
+
+
+def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), lab.url, lab.token, str(lab.store), str(ARTIFACTS)],
+        capture_output=True,
+        text=True,
+        timeout=DRIVE_TIMEOUT_S,
+        cwd=DRIVER.parent,
+    )
+    assert proc.returncode == 0, (
+        proc.stderr[-4000:] + "\n--- lab log ---\n" + lab.log.read_text()[-3000:]
+    )
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert {"wine", "live"} <= set(seen["experiments"])
+    assert seen["rows"] == 12
+    assert seen["headers"][:4] == ["Status", "Name", "Start", "Duration"]
+    rmse = [float(v) for v in seen["rmse_ascending"]]
+    assert rmse == sorted(rmse) and len(rmse) == 12
+    assert [float(v) for v in seen["rmse_descending"]] == sorted(rmse, reverse=True)
+    assert seen["rows_filtered"] == 6 and seen["models_filtered"] == ["rf"]
+    assert "position" in seen["filter_error"]
+    # While a run is RUNNING the table refreshes every 2 s (the default setting).
+    assert seen["live_status_before"] == ["RUNNING"]
+    assert seen["live_status_after"] == ["FINISHED", "RUNNING"]
+    assert seen["live_refresh_s"] < 5
+    assert seen["chart_svgs"] >= 1 and seen["chart_path_points"] == 30
+    assert seen["params"] == ["alpha", "model"]
+    assert "/nbtrack/api/runs/" in seen["artifact_href"]
+    assert seen["artifact_status"] == 200 and seen["artifact_body"] == "notes of run 0\n"
+    assert seen["cells"][0] == "%load_ext nbtrack"
+    assert seen["cells"][2].startswith("%%track")
+    assert seen["console_errors"] == []
+    # The only failed requests: the bad filter (400) and the lineage of a run that was
+    # not made in a kernel (404, shown as "No lineage recorded.").
+    failed = {
+        (status, url.rsplit("/nbtrack/api/", 1)[-1]) for status, url in seen["failed_requests"]
+    }
+    assert {status for status, _ in failed} <= {400, 404}, failed
+    assert {(400, "runs")} <= failed
+    assert all(url == "runs" or url.endswith("/lineage") for _, url in failed), failed
+    for n, name in enumerate(("runs", "filtered", "filter-error", "run-detail"), start=1):
+        assert (ARTIFACTS / f"sidebar-0{n}-{name}.png").stat().st_size > 10_000
