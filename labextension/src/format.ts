@@ -225,28 +225,57 @@ export interface IChartGeometry {
   plotted: number;
 }
 
+/** `[step, timestamp, value]` as the metric history API returns it. */
+export type MetricPoint = [number, number, number | string];
+
+/** The bounds of a chart: the extremes of every finite point of every series. */
+export interface IExtent {
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
+}
+
+function finitePoints(points: MetricPoint[]): Array<[number, number]> {
+  return points
+    .map(([step, , value]): [number, number] => [step, typeof value === 'number' ? value : NaN])
+    .filter(([, v]) => Number.isFinite(v));
+}
+
+/** The common extent of several series (null when none has a finite point). */
+export function seriesExtent(series: MetricPoint[][]): IExtent | null {
+  const all = series.flatMap(finitePoints);
+  if (!all.length) {
+    return null;
+  }
+  const xs = all.map(p => p[0]);
+  const ys = all.map(p => p[1]);
+  return {
+    xMin: Math.min(...xs),
+    xMax: Math.max(...xs),
+    yMin: Math.min(...ys),
+    yMax: Math.max(...ys)
+  };
+}
+
 /**
  * The SVG path of `[step, timestamp, value]` points in a `width` × `height`
- * box with `pad` pixels of margin; y grows upwards.
+ * box with `pad` pixels of margin; y grows upwards. `extent` shares the
+ * scales of several series (default: this series' own extremes).
  */
 export function linePath(
-  points: Array<[number, number, number | string]>,
+  points: MetricPoint[],
   width: number,
   height: number,
-  pad = 4
+  pad = 4,
+  extent: IExtent | null = null
 ): IChartGeometry {
-  const finite = points
-    .map(([step, , value]) => [step, typeof value === 'number' ? value : NaN] as const)
-    .filter(([, v]) => Number.isFinite(v));
-  if (!finite.length) {
+  const finite = finitePoints(points);
+  const bounds = extent ?? seriesExtent([points]);
+  if (!finite.length || !bounds) {
     return { path: '', xMin: 0, xMax: 0, yMin: 0, yMax: 0, plotted: 0 };
   }
-  const xs = finite.map(p => p[0]);
-  const ys = finite.map(p => p[1]);
-  const xMin = Math.min(...xs);
-  const xMax = Math.max(...xs);
-  const yMin = Math.min(...ys);
-  const yMax = Math.max(...ys);
+  const { xMin, xMax, yMin, yMax } = bounds;
   const sx = (x: number): number =>
     pad + (xMax === xMin ? (width - 2 * pad) / 2 : ((x - xMin) / (xMax - xMin)) * (width - 2 * pad));
   const sy = (y: number): number =>
@@ -257,6 +286,12 @@ export function linePath(
     .map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
     .join(' ');
   return { path, xMin, xMax, yMin, yMax, plotted: finite.length };
+}
+
+/** The filter of the runs a notebook made (`%%track` tags its path; kernels may see it absolute). */
+export function notebookFilter(path: string): string {
+  // A quote cannot be escaped in the grammar: `_` matches it (and any one character).
+  return `tags.\`nbtrack.source.name\` LIKE '%${path.replace(/'/g, '_')}'`;
 }
 
 /** The URL path (under the server's base URL) of an artifact's bytes. */

@@ -13,7 +13,8 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { loadsNbtrack } from './format';
+import { RunsCompare } from './compare';
+import { loadsNbtrack, notebookFilter } from './format';
 import { RunDetail } from './rundetail';
 import { DEFAULT_SETTINGS, ISidebarSettings, RunsSidebar } from './sidebar';
 
@@ -24,6 +25,8 @@ export namespace CommandIDs {
   export const insertTrack = 'nbtrack:insert-track-cell';
   export const openRun = 'nbtrack:open-run';
   export const showSidebar = 'nbtrack:show-sidebar';
+  export const showNotebookRuns = 'nbtrack:show-notebook-runs';
+  export const compareRuns = 'nbtrack:compare-runs';
 }
 
 export const nbtrackIcon = new LabIcon({
@@ -82,8 +85,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
+    app.commands.addCommand(CommandIDs.compareRuns, {
+      label: 'nbtrack: Compare runs',
+      execute: args => {
+        const runIds = ((args.runIds as string[] | undefined) ?? []).filter(id =>
+          /^[0-9a-fA-F]{32}$/.test(id)
+        );
+        if (runIds.length < 2) {
+          return;
+        }
+        const content = new RunsCompare(runIds, serverSettings);
+        const widget = new MainAreaWidget({ content });
+        widget.title.label = content.title.label;
+        widget.title.icon = nbtrackIcon;
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
+
     const sidebar = new RunsSidebar(
       run => void app.commands.execute(CommandIDs.openRun, { runId: run.info.run_id }),
+      runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds }),
       serverSettings
     );
     sidebar.title.icon = nbtrackIcon;
@@ -93,6 +115,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.showSidebar, {
       label: 'nbtrack: Show experiments and runs',
       execute: () => app.shell.activateById(sidebar.id)
+    });
+
+    app.commands.addCommand(CommandIDs.showNotebookRuns, {
+      label: 'Show runs of this notebook',
+      caption: 'The runs %%track cells of this notebook made, in every experiment',
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          return;
+        }
+        sidebar.showFilter(notebookFilter(panel.context.path));
+        app.shell.activateById(sidebar.id);
+      }
     });
 
     app.commands.addCommand(CommandIDs.insertTrack, {
@@ -131,7 +167,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     if (palette) {
-      for (const command of [CommandIDs.insertTrack, CommandIDs.showSidebar]) {
+      for (const command of [
+        CommandIDs.insertTrack,
+        CommandIDs.showNotebookRuns,
+        CommandIDs.showSidebar
+      ]) {
         palette.addItem({ command, category: 'nbtrack' });
       }
     }

@@ -134,7 +134,7 @@ export class RunDetail extends Widget {
                 h('strong', {}, metricKeys[i]),
                 ` · ${history.total} points${history.downsampled ? ` (${history.points.length} shown)` : ''}`
               ),
-              lineChart(metricKeys[i], history.points)
+              lineChart(metricKeys[i], [{ name: metricKeys[i], points: history.points }])
             )
           ]
         : []

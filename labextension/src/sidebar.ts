@@ -46,10 +46,17 @@ export const DEFAULT_SETTINGS: ISidebarSettings = {
   pageSize: 100
 };
 
-/** The runs sidebar. `openRun` shows a run's detail in the main area. */
+/** The experiment choice that searches every experiment. */
+const ALL = '*';
+
+/**
+ * The runs sidebar. `openRun` shows a run's detail in the main area,
+ * `openCompare` several runs side by side.
+ */
 export class RunsSidebar extends Widget {
   constructor(
     private readonly openRun: (run: IRun) => void,
+    private readonly openCompare: (runIds: string[]) => void,
     private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
     super();
@@ -61,6 +68,7 @@ export class RunsSidebar extends Widget {
     this.experimentSelect.addEventListener('change', () => {
       this.experimentId = this.experimentSelect.value;
       this.sort = DEFAULT_SORT;
+      this.selected.clear();
       void this.loadRuns();
     });
     const refresh = h('button', { class: 'jp-nbtrack-Sidebar-button', 'aria-label': 'Refresh', title: 'Refresh' }, '↻');
@@ -83,6 +91,13 @@ export class RunsSidebar extends Widget {
     this.table = h('table', { class: 'jp-nbtrack-Sidebar-table', 'aria-label': 'Experiment runs' });
     this.more = h('button', { class: 'jp-nbtrack-Sidebar-button', hidden: true }, 'Load more');
     this.more.addEventListener('click', () => void this.loadRuns(true));
+    this.compare = h('button', { class: 'jp-nbtrack-Sidebar-button', disabled: true }, 'Compare');
+    this.compare.addEventListener('click', () => {
+      const ids = this.runs.map(r => r.info.run_id).filter(id => this.selected.has(id));
+      if (ids.length >= 2) {
+        this.openCompare(ids);
+      }
+    });
 
     this.node.append(
       h(
@@ -95,7 +110,7 @@ export class RunsSidebar extends Widget {
       h('div', { class: 'jp-nbtrack-Sidebar-row' }, this.filterInput),
       this.errorBox,
       h('div', { class: 'jp-nbtrack-Sidebar-scroll' }, this.table),
-      this.more,
+      h('div', { class: 'jp-nbtrack-Sidebar-actions' }, this.compare, this.more),
       this.status
     );
   }
@@ -106,6 +121,17 @@ export class RunsSidebar extends Widget {
     if (this.loaded) {
       this.renderTable();
       this.schedule();
+    }
+  }
+
+  /** Show the runs matching `filter` in every experiment (e.g. one notebook's runs). */
+  showFilter(filter: string): void {
+    this.filter = filter;
+    this.filterInput.value = filter;
+    this.experimentId = ALL;
+    this.selected.clear();
+    if (this.loaded) {
+      void this.loadExperiments();
     }
   }
 
@@ -145,7 +171,10 @@ export class RunsSidebar extends Widget {
       this.showError(`Cannot list experiments: ${(error as Error).message}`);
       return;
     }
-    if (!this.experiments.some(e => e.experiment_id === this.experimentId)) {
+    if (
+      this.experimentId !== ALL &&
+      !this.experiments.some(e => e.experiment_id === this.experimentId)
+    ) {
       // Start on the most recently touched experiment: usually the one being worked on.
       const recent = [...this.experiments].sort(
         (a, b) =>
@@ -156,6 +185,7 @@ export class RunsSidebar extends Widget {
       this.experimentId = named?.experiment_id ?? '';
     }
     this.experimentSelect.replaceChildren(
+      h('option', { value: ALL, selected: this.experimentId === ALL }, 'All experiments'),
       ...this.experiments.map(e =>
         h(
           'option',
@@ -183,7 +213,10 @@ export class RunsSidebar extends Widget {
       ? this.settings.pageSize
       : Math.min(1000, Math.max(this.settings.pageSize, quiet ? this.runs.length : 0));
     const query = runsQueryString({
-      experimentId: this.experimentId,
+      experimentId:
+        this.experimentId === ALL
+          ? this.experiments.map(e => e.experiment_id).join(',')
+          : this.experimentId,
       filter: this.filter,
       sort: this.sort,
       maxResults: size,
@@ -263,6 +296,7 @@ export class RunsSidebar extends Widget {
     const head = h(
       'tr',
       {},
+      h('th', { class: 'jp-nbtrack-pick', 'data-key': 'select' }),
       ...FIXED_COLUMNS.map(c => header(c.id, c.label, c.orderKey)),
       ...columns.map(c => {
         const { kind, key } = splitColumn(c);
@@ -273,9 +307,24 @@ export class RunsSidebar extends Widget {
       const open = h('button', { class: 'jp-nbtrack-link', title: `Open run ${run.info.run_id}` }, run.info.run_name || run.info.run_id.slice(0, 8));
       open.addEventListener('click', () => this.openRun(run));
       const status = run.info.status;
+      const id = run.info.run_id;
+      const pick = h('input', {
+        type: 'checkbox',
+        'aria-label': `Select ${run.info.run_name || id}`,
+        checked: this.selected.has(id)
+      });
+      pick.addEventListener('change', () => {
+        if (pick.checked) {
+          this.selected.add(id);
+        } else {
+          this.selected.delete(id);
+        }
+        this.updateCompare();
+      });
       return h(
         'tr',
-        { 'data-run-id': run.info.run_id },
+        { 'data-run-id': id },
+        h('td', { class: 'jp-nbtrack-pick' }, pick),
         h(
           'td',
           { 'data-key': 'status' },
@@ -299,6 +348,7 @@ export class RunsSidebar extends Widget {
     });
     this.table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
     this.more.hidden = !this.nextPageToken;
+    this.updateCompare();
     const running = this.runs.filter(r => r.info.status === 'RUNNING').length;
     this.status.textContent =
       `${this.runs.length} run${this.runs.length === 1 ? '' : 's'}` +
@@ -306,7 +356,14 @@ export class RunsSidebar extends Widget {
       (running ? ` · ${running} running, refreshing every ${this.settings.refreshInterval} s` : '');
   }
 
+  private updateCompare(): void {
+    const count = this.runs.filter(r => this.selected.has(r.info.run_id)).length;
+    this.compare.textContent = `Compare (${count})`;
+    this.compare.disabled = count < 2;
+  }
+
   private settings: ISidebarSettings = DEFAULT_SETTINGS;
+  private readonly selected = new Set<string>();
   private experiments: IExperiment[] = [];
   private experimentId = '';
   private filter = '';
@@ -322,4 +379,5 @@ export class RunsSidebar extends Widget {
   private readonly status: HTMLDivElement;
   private readonly table: HTMLTableElement;
   private readonly more: HTMLButtonElement;
+  private readonly compare: HTMLButtonElement;
 }

@@ -13,15 +13,38 @@ found by role and label.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from _drive_panels import CHROMIUM_ARGS, wait_for_kernel
+from _drive_panels import CHROMIUM_ARGS, CONTRAST_JS, menu, wait_for_kernel
 from playwright.sync_api import Locator, Page, sync_playwright
 
 WAIT_MS = 30_000
+#: Text whose contrast is measured on both themes: a run link, a status badge, a
+#: differing param in the comparison, a heading, a chart label.
+CONTRAST_TARGETS = (
+    "table[aria-label='Experiment runs'] td[data-key=name] button",
+    "table[aria-label='Experiment runs'] .jp-nbtrack-badge",
+    ".jp-nbtrack-kv td.jp-nbtrack-diff",
+    ".jp-nbtrack-RunDetail h2",
+)
+
+
+def contrasts(page: Page) -> dict[str, float | None]:
+    """WCAG contrast ratio of each target's text on what is behind it."""
+    return {target: page.evaluate(CONTRAST_JS, target) for target in CONTRAST_TARGETS}
+
+
+def palette_command(page: Page, label: str) -> None:
+    """Run a command by its label from the command palette."""
+    page.keyboard.press("Control+Shift+C")
+    # Lumino's palette input has no accessible name: found by its class.
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.fill(label)
+    palette.press("Enter")
 
 
 def column(table: Locator, key: str) -> list[str]:
@@ -167,17 +190,60 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         wait_for_kernel(url, token)
         page.locator(".jp-Notebook .jp-Cell").first.click()
         page.keyboard.press("Escape")
-        page.keyboard.press("Control+Shift+C")
-        # Lumino's palette input has no accessible name: found by its class.
-        palette = page.locator(".lm-CommandPalette-input")
-        palette.fill("Insert %%track cell")
-        palette.press("Enter")
+        palette_command(page, "Insert %%track cell")
         page.wait_for_function("document.querySelectorAll('.jp-Notebook .jp-Cell').length === 3")
         seen["cells"] = [
             c.inner_text().strip()
             for c in page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").all()
         ]
         page.screenshot(path=str(shots / "sidebar-05-insert-track.png"))
+
+        # Run them: the %%track run is tagged with the notebook, and the command finds it.
+        menu(page, "Run", "Run All Cells")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]"
+            ".every((p) => /\\[\\d+\\]/.test(p.textContent))"
+        )
+        palette_command(page, "Show runs of this notebook")
+        wait_rows(page, 1)
+        seen["notebook_runs_filter"] = box.input_value()
+        seen["notebook_runs_experiment"] = experiment.input_value()
+        seen["notebook_runs_status"] = column(runs, "status")
+
+        # Compare two runs: a table and a chart per metric with a line per run.
+        experiment.select_option(label="wine")
+        box.fill("")
+        box.press("Enter")
+        wait_rows(page, 12)
+        runs.get_by_role("checkbox", name="Select run-01").check()
+        runs.get_by_role("checkbox", name="Select run-02").check()
+        page.get_by_role("button", name="Compare (2)").click()
+        page.get_by_role("heading", name="Compare 2 runs").wait_for()
+        compare = page.locator(".jp-nbtrack-RunDetail", has_text="Compare 2 runs")
+        compare.get_by_role("img", name="loss over steps").wait_for()
+        seen["compare_lines"] = (
+            compare.get_by_role("img", name="loss over steps").locator("path").count()
+        )
+        seen["compare_differ"] = compare.locator("td.jp-nbtrack-diff").count()
+        seen["contrast_light"] = contrasts(page)
+        page.screenshot(path=str(shots / "sidebar-06-compare-light.png"))
+
+        # Dark theme: Lumino gives submenu entries no role, found by their label.
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
+        page.wait_for_function(
+            """() => {
+                const h = document.querySelector('.jp-nbtrack-RunDetail h2');
+                const [r, g, b] = getComputedStyle(h).color.match(/\\d+/g).map(Number);
+                return r + g + b > 384;
+            }"""
+        )
+        seen["contrast_dark"] = contrasts(page)
+        # Switching themes shows the splash for a moment: wait it out for the screenshot.
+        page.locator("#jupyterlab-splash").wait_for(state="detached")
+        page.screenshot(path=str(shots / "sidebar-07-compare-dark.png"))
         browser.close()
     timings["total"] = time.monotonic() - t0
     seen["timings"] = timings

@@ -86,7 +86,7 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
 
     assert {"wine", "live"} <= set(seen["experiments"])
     assert seen["rows"] == 12
-    assert seen["headers"][:4] == ["Status", "Name", "Start", "Duration"]
+    assert seen["headers"][1:5] == ["Status", "Name", "Start", "Duration"]
     rmse = [float(v) for v in seen["rmse_ascending"]]
     assert rmse == sorted(rmse) and len(rmse) == 12
     assert [float(v) for v in seen["rmse_descending"]] == sorted(rmse, reverse=True)
@@ -102,6 +102,16 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert seen["artifact_status"] == 200 and seen["artifact_body"] == "notes of run 0\n"
     assert seen["cells"][0] == "%load_ext nbtrack"
     assert seen["cells"][2].startswith("%%track")
+    # The %%track cell's run, found by "Show runs of this notebook" in every experiment.
+    assert "track.ipynb" in seen["notebook_runs_filter"]
+    assert seen["notebook_runs_experiment"] == "*"
+    assert seen["notebook_runs_status"] == ["FINISHED"]
+    # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
+    assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
+    # Text stays readable on both themes (WCAG AA for normal text).
+    for theme in ("contrast_light", "contrast_dark"):
+        low = {target: ratio for target, ratio in seen[theme].items() if not ratio or ratio < 4.5}
+        assert low == {}, (theme, low)
     assert seen["console_errors"] == []
     # The only failed requests: the bad filter (400) and the lineage of a run that was
     # not made in a kernel (404, shown as "No lineage recorded.").
@@ -111,5 +121,6 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert {status for status, _ in failed} <= {400, 404}, failed
     assert {(400, "runs")} <= failed
     assert all(url == "runs" or url.endswith("/lineage") for _, url in failed), failed
-    for n, name in enumerate(("runs", "filtered", "filter-error", "run-detail"), start=1):
+    names = ("runs", "filtered", "filter-error", "run-detail", "insert-track", "compare-light")
+    for n, name in enumerate((*names, "compare-dark"), start=1):
         assert (ARTIFACTS / f"sidebar-0{n}-{name}.png").stat().st_size > 10_000

@@ -9,6 +9,7 @@ import {
   linePath,
   loadsNbtrack,
   nextSort,
+  notebookFilter,
   quoteKey,
   runsQueryString
 } from '../format';
@@ -124,5 +125,11 @@ describe('loadsNbtrack', () => {
   it('finds %load_ext nbtrack on any line', () => {
     expect(loadsNbtrack(['import os', 'x = 1\n%load_ext nbtrack'])).toBe(true);
     expect(loadsNbtrack(['%load_ext nbtrackx', '# %load_ext nbtrack'])).toBe(false);
+  });
+});
+
+describe('notebookFilter', () => {
+  it('matches the path at the end of the source tag, quotes made wildcards', () => {
+    expect(notebookFilter("a/it's.ipynb")).toBe("tags.`nbtrack.source.name` LIKE '%a/it_s.ipynb'");
   });
 });
