@@ -48,6 +48,31 @@ export async function requestAPI<T>(
   return body as T;
 }
 
+/** The first `limit` characters of a text artifact. */
+export async function artifactText(
+  runId: string,
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  limit = 100_000
+): Promise<string> {
+  const response = await ServerConnection.makeRequest(
+    artifactUrl(runId, path, settings),
+    {},
+    settings
+  );
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = JSON.parse(text).message ?? text;
+    } catch {
+      // Not JSON: the text itself is the message.
+    }
+    throw new ApiError(message, response.status, 'HTTP_ERROR');
+  }
+  return text.length > limit ? `${text.slice(0, limit)}\n… (truncated)` : text;
+}
+
 /** The absolute URL of an artifact's bytes, for links (the session cookie authenticates). */
 export function artifactUrl(
   runId: string,

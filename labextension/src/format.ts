@@ -298,3 +298,43 @@ export function notebookFilter(path: string): string {
 export function artifactPath(runId: string, path: string): string {
   return `nbtrack/api/runs/${runId}/artifact?path=${encodeURIComponent(path)}`;
 }
+
+/** How an artifact can be previewed in the run view, by its name. */
+export function previewKind(path: string): 'image' | 'text' | null {
+  const ext = path.toLowerCase().split('.').pop() ?? '';
+  if (['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp'].includes(ext)) {
+    return 'image';
+  }
+  if (
+    ['txt', 'log', 'json', 'yaml', 'yml', 'py', 'md', 'csv', 'tsv', 'html', 'toml', 'cfg'].includes(
+      ext
+    ) ||
+    path.toLowerCase().endsWith('mlmodel')
+  ) {
+    return 'text';
+  }
+  return null;
+}
+
+/** A run's lineage as an nbformat 4 notebook: one code cell per execution, in order. */
+export function lineageNotebook(
+  runName: string,
+  executions: Array<{ source: string; execution_count: number | null }>
+): Record<string, unknown> {
+  const cell = (source: string): Record<string, unknown> => ({
+    cell_type: 'code',
+    execution_count: null,
+    metadata: {},
+    outputs: [],
+    source
+  });
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      nbtrack: { lineage_of: runName }
+    },
+    cells: executions.map(e => cell(e.source))
+  };
+}

@@ -14,7 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { RunsCompare } from './compare';
-import { loadsNbtrack, notebookFilter } from './format';
+import { lineageNotebook, loadsNbtrack, notebookFilter } from './format';
 import { RunDetail } from './rundetail';
 import { DEFAULT_SETTINGS, ISidebarSettings, RunsSidebar } from './sidebar';
 
@@ -66,7 +66,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(open.id);
           return;
         }
-        const content = new RunDetail(runId, serverSettings);
+        const content = new RunDetail(runId, serverSettings, (run, lineage) => {
+          // An untitled notebook in the served folder, one cell per execution.
+          const contents = app.serviceManager.contents;
+          void contents
+            .newUntitled({ type: 'notebook', path: '' })
+            .then(model =>
+              contents.save(model.path, {
+                type: 'notebook',
+                format: 'json',
+                content: lineageNotebook(run.info.run_name, lineage.executions)
+              })
+            )
+            .then(model => app.commands.execute('docmanager:open', { path: model.path }))
+            .catch(reason => console.warn('nbtrack: cannot open the lineage notebook', reason));
+        });
         const widget = new MainAreaWidget({ content });
         widget.id = content.id;
         widget.title.label = content.title.label;

@@ -9,12 +9,20 @@ import {
   IArtifactList,
   ILineage,
   IMetricHistory,
+  artifactText,
   artifactUrl,
   requestAPI
 } from './api';
 import { lineChart } from './chart';
 import { h } from './dom';
-import { IRun, formatDuration, formatNumber, formatTime, runDuration } from './format';
+import {
+  IRun,
+  formatDuration,
+  formatNumber,
+  formatTime,
+  previewKind,
+  runDuration
+} from './format';
 
 /** Chart points per metric: enough for a 320 px wide line. */
 const MAX_POINTS = 500;
@@ -52,7 +60,8 @@ function formatSize(bytes: number | null): string {
 export class RunDetail extends Widget {
   constructor(
     readonly runId: string,
-    private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+    private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+    private readonly openLineage: ((run: IRun, lineage: ILineage) => void) | null = null
   ) {
     super();
     this.id = `nbtrack-run-${runId}`;
@@ -186,6 +195,9 @@ export class RunDetail extends Widget {
               { class: 'jp-nbtrack-empty' },
               `${lineage.executions.length} cell execution${lineage.executions.length === 1 ? '' : 's'} ran in the kernel for this run.`
             ),
+            this.openLineage
+              ? this.button('Open as notebook', () => this.openLineage?.(run, lineage))
+              : null,
             h('pre', { class: 'jp-nbtrack-code', 'aria-label': 'Lineage code' }, lineage.script)
           )
         : h('p', { class: 'jp-nbtrack-empty' }, 'No lineage recorded.')
@@ -204,6 +216,15 @@ export class RunDetail extends Widget {
   private artifactItem(file: IArtifactList['files'][number]): HTMLElement {
     const name = file.path.split('/').pop() ?? file.path;
     if (!file.is_dir) {
+      const kind = previewKind(file.path);
+      const preview = h('div', { class: 'jp-nbtrack-preview', hidden: true });
+      const toggle = kind
+        ? this.button(
+            `Preview ${name}`,
+            () => this.togglePreview(preview, kind, file.path, name),
+            'preview'
+          )
+        : null;
       return h(
         'li',
         {},
@@ -217,7 +238,9 @@ export class RunDetail extends Widget {
           },
           name
         ),
-        h('span', { class: 'jp-nbtrack-empty' }, ` ${formatSize(file.file_size)}`)
+        h('span', { class: 'jp-nbtrack-empty' }, ` ${formatSize(file.file_size)} `),
+        toggle,
+        preview
       );
     }
     // Folders open on demand: one request per level.
@@ -233,6 +256,33 @@ export class RunDetail extends Widget {
         .catch((error: Error) => inner.replaceChildren(h('p', { role: 'alert' }, error.message)));
     });
     return h('li', {}, details);
+  }
+
+  /** Show or hide an artifact's preview (fetched on first show). */
+  private togglePreview(
+    preview: HTMLElement,
+    kind: 'image' | 'text',
+    path: string,
+    name: string
+  ): void {
+    preview.hidden = !preview.hidden;
+    if (preview.hidden || preview.childElementCount) {
+      return;
+    }
+    if (kind === 'image') {
+      preview.append(h('img', { src: artifactUrl(this.runId, path, this.serverSettings), alt: name }));
+      return;
+    }
+    void artifactText(this.runId, path, this.serverSettings)
+      .then(text => preview.append(h('pre', { class: 'jp-nbtrack-code' }, text)))
+      .catch((error: Error) => preview.append(h('p', { role: 'alert' }, error.message)));
+  }
+
+  /** A small button named `label` (shown as `text`, default the label). */
+  private button(label: string, onClick: () => void, text = label): HTMLButtonElement {
+    const button = h('button', { class: 'jp-nbtrack-Sidebar-button', 'aria-label': label }, text);
+    button.addEventListener('click', onClick);
+    return button;
   }
 
   private timer = 0;

@@ -182,6 +182,13 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         answer = page.request.get(href)
         seen["artifact_status"] = answer.status
         seen["artifact_body"] = answer.text()
+        detail.get_by_role("button", name="Preview notes.txt").click()
+        seen["text_preview"] = detail.locator(".jp-nbtrack-preview pre").first.inner_text()
+        detail.get_by_role("button", name="Preview plot.png").click()
+        seen["image_preview_width"] = page.wait_for_function(
+            "() => { const i = document.querySelector('.jp-nbtrack-RunDetail "
+            ".jp-nbtrack-preview img'); return i && i.complete && i.naturalWidth; }"
+        ).json_value()
         page.screenshot(path=str(shots / "sidebar-04-run-detail.png"))
 
         # The palette command in an open notebook: %load_ext nbtrack first, then %%track.
@@ -210,6 +217,21 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         seen["notebook_runs_experiment"] = experiment.input_value()
         seen["notebook_runs_status"] = column(runs, "status")
 
+        # That run's lineage opens as a new notebook.
+        runs.locator("tbody").get_by_role("button").first.click()
+        page.get_by_role("button", name="Open as notebook").click()
+        page.get_by_role("tab", name=re.compile(r"^Untitled.*\.ipynb$")).wait_for()
+        # The panel shows an empty cell until the saved file has loaded.
+        page.wait_for_function(
+            "() => document.querySelectorAll("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length >= 3"
+        )
+        lineage_nb = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        seen["lineage_cells"] = [
+            c.inner_text().strip() for c in lineage_nb.locator(".jp-InputArea-editor").all()
+        ]
+        page.screenshot(path=str(shots / "sidebar-06-lineage-notebook.png"))
+
         # Compare two runs: a table and a chart per metric with a line per run.
         experiment.select_option(label="wine")
         box.fill("")
@@ -226,7 +248,7 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         )
         seen["compare_differ"] = compare.locator("td.jp-nbtrack-diff").count()
         seen["contrast_light"] = contrasts(page)
-        page.screenshot(path=str(shots / "sidebar-06-compare-light.png"))
+        page.screenshot(path=str(shots / "sidebar-07-compare-light.png"))
 
         # Dark theme: Lumino gives submenu entries no role, found by their label.
         page.get_by_role("menuitem", name="Settings", exact=True).click()
@@ -243,7 +265,7 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         seen["contrast_dark"] = contrasts(page)
         # Switching themes shows the splash for a moment: wait it out for the screenshot.
         page.locator("#jupyterlab-splash").wait_for(state="detached")
-        page.screenshot(path=str(shots / "sidebar-07-compare-dark.png"))
+        page.screenshot(path=str(shots / "sidebar-08-compare-dark.png"))
         browser.close()
     timings["total"] = time.monotonic() - t0
     seen["timings"] = timings

@@ -20,6 +20,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from PIL import Image
 
 import nbtrack
 from nbtrack.entities import Metric, Param
@@ -46,6 +47,9 @@ def _seed(store: Path) -> None:
             params=[Param("model", "rf" if i % 2 else "lr"), Param("alpha", str(i / 10))],
         )
         client.log_text(run_id, f"notes of run {i}\n", "notes.txt")
+        if i == 0:
+            Image.new("RGB", (40, 20), "red").save(store.parent / "plot.png")
+            client.log_artifact(run_id, str(store.parent / "plot.png"))
         client.set_terminated(run_id)
     client.create_run(client.create_experiment("live"), run_name="live-run")
 
@@ -100,12 +104,16 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert seen["params"] == ["alpha", "model"]
     assert "/nbtrack/api/runs/" in seen["artifact_href"]
     assert seen["artifact_status"] == 200 and seen["artifact_body"] == "notes of run 0\n"
+    assert seen["text_preview"].strip() == "notes of run 0"
+    assert seen["image_preview_width"] == 40
     assert seen["cells"][0] == "%load_ext nbtrack"
     assert seen["cells"][2].startswith("%%track")
     # The %%track cell's run, found by "Show runs of this notebook" in every experiment.
     assert "track.ipynb" in seen["notebook_runs_filter"]
     assert seen["notebook_runs_experiment"] == "*"
     assert seen["notebook_runs_status"] == ["FINISHED"]
+    # Its lineage, opened as a notebook: the code that ran, in order.
+    assert seen["lineage_cells"][:2] == ["%load_ext nbtrack", "x = 1"]
     # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
     assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
     # Text stays readable on both themes (WCAG AA for normal text).
@@ -121,6 +129,6 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert {status for status, _ in failed} <= {400, 404}, failed
     assert {(400, "runs")} <= failed
     assert all(url == "runs" or url.endswith("/lineage") for _, url in failed), failed
-    names = ("runs", "filtered", "filter-error", "run-detail", "insert-track", "compare-light")
-    for n, name in enumerate((*names, "compare-dark"), start=1):
+    names = ("runs", "filtered", "filter-error", "run-detail", "insert-track", "lineage-notebook")
+    for n, name in enumerate((*names, "compare-light", "compare-dark"), start=1):
         assert (ARTIFACTS / f"sidebar-0{n}-{name}.png").stat().st_size > 10_000

@@ -6,10 +6,12 @@ import {
   formatDuration,
   formatNumber,
   formatShortTime,
+  lineageNotebook,
   linePath,
   loadsNbtrack,
   nextSort,
   notebookFilter,
+  previewKind,
   quoteKey,
   runsQueryString
 } from '../format';
@@ -131,5 +133,23 @@ describe('loadsNbtrack', () => {
 describe('notebookFilter', () => {
   it('matches the path at the end of the source tag, quotes made wildcards', () => {
     expect(notebookFilter("a/it's.ipynb")).toBe("tags.`nbtrack.source.name` LIKE '%a/it_s.ipynb'");
+  });
+});
+
+describe('artifacts and lineage', () => {
+  it('previews images and text by name', () => {
+    expect(previewKind('plots/roc.PNG')).toBe('image');
+    expect(previewKind('model/MLmodel')).toBe('text');
+    expect(previewKind('model.pkl')).toBeNull();
+  });
+
+  it('turns executions into an nbformat 4 notebook', () => {
+    const nb = lineageNotebook('r', [
+      { source: 'a = 1', execution_count: 1 },
+      { source: 'print(a)', execution_count: 2 }
+    ]) as { nbformat: number; cells: Array<{ source: string; cell_type: string }> };
+    expect(nb.nbformat).toBe(4);
+    expect(nb.cells.map(c => c.source)).toEqual(['a = 1', 'print(a)']);
+    expect(nb.cells.every(c => c.cell_type === 'code')).toBe(true);
   });
 });
