@@ -321,7 +321,9 @@ export function lineageNotebook(
   runName: string,
   executions: Array<{ source: string; execution_count: number | null }>
 ): Record<string, unknown> {
-  const cell = (source: string): Record<string, unknown> => ({
+  // nbformat 4.5 wants a cell id: unique within the notebook is enough.
+  const cell = (source: string, i: number): Record<string, unknown> => ({
+    id: `lineage-${i}`,
     cell_type: 'code',
     execution_count: null,
     metadata: {},
@@ -335,6 +337,6 @@ export function lineageNotebook(
       kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
       nbtrack: { lineage_of: runName }
     },
-    cells: executions.map(e => cell(e.source))
+    cells: executions.map((e, i) => cell(e.source, i))
   };
 }

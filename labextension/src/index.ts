@@ -118,7 +118,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     const sidebar = new RunsSidebar(
-      run => void app.commands.execute(CommandIDs.openRun, { runId: run.info.run_id }),
+      runId => void app.commands.execute(CommandIDs.openRun, { runId }),
       runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds }),
       serverSettings
     );

@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ApiError, IExperiment, requestAPI } from './api';
 import { h } from './dom';
+import { ModelsView } from './models';
 import {
   DEFAULT_SORT,
   FIXED_COLUMNS,
@@ -55,7 +56,7 @@ const ALL = '*';
  */
 export class RunsSidebar extends Widget {
   constructor(
-    private readonly openRun: (run: IRun) => void,
+    private readonly openRun: (runId: string) => void,
     private readonly openCompare: (runIds: string[]) => void,
     private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
@@ -99,19 +100,38 @@ export class RunsSidebar extends Widget {
       }
     });
 
-    this.node.append(
-      h(
-        'div',
-        { class: 'jp-nbtrack-Sidebar-header' },
-        h('h2', {}, 'nbtrack'),
-        refresh
-      ),
+    this.models = new ModelsView(openRun, serverSettings);
+    this.runsView = h(
+      'div',
+      { class: 'jp-nbtrack-Sidebar-view', role: 'tabpanel', 'aria-label': 'Runs' },
       h('label', { class: 'jp-nbtrack-Sidebar-row' }, 'Experiment ', this.experimentSelect),
       h('div', { class: 'jp-nbtrack-Sidebar-row' }, this.filterInput),
       this.errorBox,
       h('div', { class: 'jp-nbtrack-Sidebar-scroll' }, this.table),
       h('div', { class: 'jp-nbtrack-Sidebar-actions' }, this.compare, this.more),
       this.status
+    );
+    this.modelsView = h(
+      'div',
+      { class: 'jp-nbtrack-Sidebar-view', role: 'tabpanel', 'aria-label': 'Models', hidden: true },
+      this.models.node
+    );
+    const tab = (label: string, selected: boolean): HTMLButtonElement => {
+      const button = h('button', { role: 'tab', 'aria-selected': String(selected) }, label);
+      button.addEventListener('click', () => this.showView(label === 'Models'));
+      return button;
+    };
+    this.tabs = [tab('Runs', true), tab('Models', false)];
+    this.node.append(
+      h(
+        'div',
+        { class: 'jp-nbtrack-Sidebar-header' },
+        h('h2', {}, 'nbtrack'),
+        h('div', { role: 'tablist', class: 'jp-nbtrack-Sidebar-tabs' }, ...this.tabs),
+        refresh
+      ),
+      this.runsView,
+      this.modelsView
     );
   }
 
@@ -135,9 +155,23 @@ export class RunsSidebar extends Widget {
     }
   }
 
-  /** Reload experiments and the current page of runs. */
+  /** Reload what is shown: experiments and runs, or models. */
   async refresh(): Promise<void> {
-    await this.loadExperiments();
+    if (this.modelsView.hidden) {
+      await this.loadExperiments();
+    } else {
+      await this.models.load();
+    }
+  }
+
+  private showView(models: boolean): void {
+    this.runsView.hidden = models;
+    this.modelsView.hidden = !models;
+    this.tabs[0].setAttribute('aria-selected', String(!models));
+    this.tabs[1].setAttribute('aria-selected', String(models));
+    if (models) {
+      void this.models.load();
+    }
   }
 
   protected onAfterShow(msg: Message): void {
@@ -305,7 +339,7 @@ export class RunsSidebar extends Widget {
     );
     const rows = this.runs.map(run => {
       const open = h('button', { class: 'jp-nbtrack-link', title: `Open run ${run.info.run_id}` }, run.info.run_name || run.info.run_id.slice(0, 8));
-      open.addEventListener('click', () => this.openRun(run));
+      open.addEventListener('click', () => this.openRun(run.info.run_id));
       const status = run.info.status;
       const id = run.info.run_id;
       const pick = h('input', {
@@ -380,4 +414,8 @@ export class RunsSidebar extends Widget {
   private readonly table: HTMLTableElement;
   private readonly more: HTMLButtonElement;
   private readonly compare: HTMLButtonElement;
+  private readonly models: ModelsView;
+  private readonly runsView: HTMLDivElement;
+  private readonly modelsView: HTMLDivElement;
+  private readonly tabs: HTMLButtonElement[];
 }

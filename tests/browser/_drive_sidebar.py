@@ -232,6 +232,22 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         ]
         page.screenshot(path=str(shots / "sidebar-06-lineage-notebook.png"))
 
+        # The Models view: a registered model, its versions, a version's run.
+        page.get_by_role("tab", name="Models", exact=True).click()
+        models = page.get_by_role("tabpanel", name="Models")
+        summary = models.locator("summary", has_text="wine-model")
+        seen["model_summary"] = summary.inner_text()
+        summary.click()
+        versions = models.get_by_role("table", name="Versions of wine-model")
+        versions.locator("tbody tr").first.wait_for()
+        seen["model_versions"] = versions.locator("tbody tr td:first-child").all_inner_texts()
+        page.screenshot(path=str(shots / "sidebar-09-models.png"))
+        versions.locator("tbody tr").last.get_by_role("button").click()
+        seen["model_run_heading"] = page.get_by_role(
+            "heading", name="Run run-00"
+        ).first.inner_text()
+        page.get_by_role("tab", name="Runs", exact=True).click()
+
         # Compare two runs: a table and a chart per metric with a line per run.
         experiment.select_option(label="wine")
         box.fill("")

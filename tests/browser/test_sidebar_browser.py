@@ -35,7 +35,8 @@ DRIVE_TIMEOUT_S = 90
 
 def _seed(store: Path) -> None:
     """``wine``: twelve finished runs (rmse = 1 / (i + 1), model rf on odd runs, a 30-step
-    loss curve, a text artifact); ``live``: one RUNNING run."""
+    loss curve, a text artifact), runs 0 and 1 registered as ``wine-model`` v1 (alias
+    ``champion``) and v2; ``live``: one RUNNING run."""
     client = nbtrack.Client(str(store))
     experiment_id = client.create_experiment("wine")
     for i in range(12):
@@ -50,7 +51,12 @@ def _seed(store: Path) -> None:
         if i == 0:
             Image.new("RGB", (40, 20), "red").save(store.parent / "plot.png")
             client.log_artifact(run_id, str(store.parent / "plot.png"))
+        if i < 2:
+            if i == 0:
+                client.create_registered_model("wine-model")
+            client.create_model_version("wine-model", f"runs:/{run_id}/model", run_id=run_id)
         client.set_terminated(run_id)
+    client.set_registered_model_alias("wine-model", "champion", 1)
     client.create_run(client.create_experiment("live"), run_name="live-run")
 
 
@@ -115,6 +121,11 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     # Its lineage, opened as a notebook: the code that ran, in order.
     assert seen["lineage_cells"][:2] == ["%load_ext nbtrack", "x = 1"]
     # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
+    assert (
+        seen["model_summary"].startswith("wine-model v2") and "@champion" in seen["model_summary"]
+    )
+    assert seen["model_versions"] == ["v2", "v1"]
+    assert seen["model_run_heading"] == "Run run-00"
     assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
     # Text stays readable on both themes (WCAG AA for normal text).
     for theme in ("contrast_light", "contrast_dark"):
