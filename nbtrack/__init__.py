@@ -201,6 +201,11 @@ __all__ = [
 ]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    # The prebuilt JupyterLab extension (``jupyter labextension develop`` links it).
+    return [{"src": "labextension", "dest": "nbtrack"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     # Jupyter Server asks the package; the extension itself loads only there.
     return [{"module": "nbtrack.server.jupyter"}]

@@ -1,0 +1,215 @@
+/**
+ * nbtrack's JupyterLab extension: a left-sidebar panel over the store that
+ * nbtrack's Jupyter server extension serves at `/nbtrack/api/`, run details
+ * in the main area, and the "Insert %%track cell" command.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { RunsCompare } from './compare';
+import { lineageNotebook, loadsNbtrack, notebookFilter } from './format';
+import { RunDetail } from './rundetail';
+import { DEFAULT_SETTINGS, ISidebarSettings, RunsSidebar } from './sidebar';
+
+const PLUGIN_ID = 'nbtrack:plugin';
+
+/** Command ids (`nbtrack:<verb>`). */
+export namespace CommandIDs {
+  export const insertTrack = 'nbtrack:insert-track-cell';
+  export const openRun = 'nbtrack:open-run';
+  export const showSidebar = 'nbtrack:show-sidebar';
+  export const showNotebookRuns = 'nbtrack:show-notebook-runs';
+  export const compareRuns = 'nbtrack:compare-runs';
+}
+
+export const nbtrackIcon = new LabIcon({
+  name: 'nbtrack:icon',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M3 3h2v16h16v2H3zm4 12.6 4.2-5.1 3.3 2.9 ' +
+    '4.7-6.6 1.6 1.2-6 8.4-3.3-2.9-3 3.6z"/></svg>'
+});
+
+const TRACK_CELL = '%%track\n';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Experiments, runs and run details of nbtrack in the left sidebar.',
+  autoStart: true,
+  optional: [ICommandPalette, ILayoutRestorer, INotebookTracker, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    notebooks: INotebookTracker | null,
+    settingRegistry: ISettingRegistry | null
+  ) => {
+    const serverSettings = app.serviceManager.serverSettings;
+    const tracker = new WidgetTracker<MainAreaWidget<RunDetail>>({ namespace: 'nbtrack-run' });
+
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: 'nbtrack: Open run',
+      execute: args => {
+        const runId = String(args.runId ?? '');
+        if (!/^[0-9a-fA-F]{32}$/.test(runId)) {
+          return;
+        }
+        const open = tracker.find(w => w.content.runId === runId);
+        if (open) {
+          app.shell.activateById(open.id);
+          return;
+        }
+        const content = new RunDetail(runId, serverSettings, (run, lineage) => {
+          // An untitled notebook in the served folder, one cell per execution.
+          const contents = app.serviceManager.contents;
+          void contents
+            .newUntitled({ type: 'notebook', path: '' })
+            .then(model =>
+              contents.save(model.path, {
+                type: 'notebook',
+                format: 'json',
+                content: lineageNotebook(run.info.run_name, lineage.executions)
+              })
+            )
+            .then(model => app.commands.execute('docmanager:open', { path: model.path }))
+            .catch(reason => console.warn('nbtrack: cannot open the lineage notebook', reason));
+        });
+        const widget = new MainAreaWidget({ content });
+        widget.id = content.id;
+        widget.title.label = content.title.label;
+        widget.title.icon = nbtrackIcon;
+        content.title.changed.connect(() => (widget.title.label = content.title.label));
+        void tracker.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.openRun,
+        args: w => ({ runId: w.content.runId }),
+        name: w => w.content.runId
+      });
+    }
+
+    app.commands.addCommand(CommandIDs.compareRuns, {
+      label: 'nbtrack: Compare runs',
+      execute: args => {
+        const runIds = ((args.runIds as string[] | undefined) ?? []).filter(id =>
+          /^[0-9a-fA-F]{32}$/.test(id)
+        );
+        if (runIds.length < 2) {
+          return;
+        }
+        const content = new RunsCompare(runIds, serverSettings);
+        const widget = new MainAreaWidget({ content });
+        widget.title.label = content.title.label;
+        widget.title.icon = nbtrackIcon;
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
+
+    const sidebar = new RunsSidebar(
+      runId => void app.commands.execute(CommandIDs.openRun, { runId }),
+      runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds }),
+      serverSettings
+    );
+    sidebar.title.icon = nbtrackIcon;
+    app.shell.add(sidebar, 'left', { rank: 600 });
+    restorer?.add(sidebar, 'nbtrack-sidebar');
+
+    app.commands.addCommand(CommandIDs.showSidebar, {
+      label: 'nbtrack: Show experiments and runs',
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+
+    app.commands.addCommand(CommandIDs.showNotebookRuns, {
+      label: 'Show runs of this notebook',
+      caption: 'The runs %%track cells of this notebook made, in every experiment',
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          return;
+        }
+        sidebar.showFilter(notebookFilter(panel.context.path));
+        app.shell.activateById(sidebar.id);
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.insertTrack, {
+      label: 'Insert %%track cell',
+      caption: 'Add a %%track cell below the active cell (and %load_ext nbtrack when missing)',
+      icon: nbtrackIcon,
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          return;
+        }
+        const notebook = panel.content;
+        const model = notebook.model;
+        if (!model) {
+          return;
+        }
+        const sources: string[] = [];
+        for (let i = 0; i < model.cells.length; i++) {
+          sources.push(model.cells.get(i).sharedModel.getSource());
+        }
+        NotebookActions.insertBelow(notebook);
+        NotebookActions.changeCellType(notebook, 'code');
+        notebook.activeCell?.model.sharedModel.setSource(TRACK_CELL);
+        const trackIndex = notebook.activeCellIndex;
+        if (!loadsNbtrack(sources)) {
+          // The magics must be loaded before the first %%track cell runs: top of the notebook.
+          model.sharedModel.insertCell(0, {
+            cell_type: 'code',
+            source: '%load_ext nbtrack'
+          });
+          notebook.activeCellIndex = trackIndex + 1;
+        }
+        notebook.mode = 'edit';
+      }
+    });
+
+    if (palette) {
+      for (const command of [
+        CommandIDs.insertTrack,
+        CommandIDs.showNotebookRuns,
+        CommandIDs.showSidebar
+      ]) {
+        palette.addItem({ command, category: 'nbtrack' });
+      }
+    }
+
+    if (settingRegistry) {
+      const apply = (settings: ISettingRegistry.ISettings): void => {
+        const read = <K extends keyof ISidebarSettings>(key: K): ISidebarSettings[K] =>
+          (settings.get(key).composite as ISidebarSettings[K]) ?? DEFAULT_SETTINGS[key];
+        sidebar.configure({
+          refreshInterval: read('refreshInterval'),
+          idleRefreshInterval: read('idleRefreshInterval'),
+          defaultColumns: read('defaultColumns'),
+          pageSize: read('pageSize')
+        });
+      };
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          apply(settings);
+          settings.changed.connect(apply);
+        })
+        .catch(reason => console.warn('nbtrack: settings not loaded', reason));
+    }
+  }
+};
+
+export default plugin;

@@ -1,0 +1,145 @@
+"""nbtrack's JupyterLab sidebar in a real JupyterLab, driven in headless Chromium.
+
+JupyterLab 4 serves a temporary root on 127.0.0.1 with a token; its nbtrack
+server extension reads a store seeded here (``NBTRACK_TRACKING_URI``). The
+driver (``_drive_sidebar.py``, its own process) opens the sidebar, sorts,
+filters, sees a filter error, watches a live refresh, opens a run with a chart
+and an artifact link, and runs the "Insert %%track cell" command.
+Screenshots go to ``tests/browser-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from PIL import Image
+
+import nbtrack
+from nbtrack.entities import Metric, Param
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "browser-artifacts"
+DRIVER = Path(__file__).with_name("_drive_sidebar.py")
+#: Page load, six checks and a notebook's kernel: bounded well under the 90 s budget.
+DRIVE_TIMEOUT_S = 90
+
+
+def _seed(store: Path) -> None:
+    """``wine``: twelve finished runs (rmse = 1 / (i + 1), model rf on odd runs, a 30-step
+    loss curve, a text artifact), runs 0 and 1 registered as ``wine-model`` v1 (alias
+    ``champion``) and v2; ``live``: one RUNNING run."""
+    client = nbtrack.Client(str(store))
+    experiment_id = client.create_experiment("wine")
+    for i in range(12):
+        run_id = client.create_run(experiment_id, run_name=f"run-{i:02d}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("loss", 1.0 / (s + 1) + i / 10, 0, s) for s in range(30)]
+            + [Metric("rmse", 1 / (i + 1), 0, 0)],
+            params=[Param("model", "rf" if i % 2 else "lr"), Param("alpha", str(i / 10))],
+        )
+        client.log_text(run_id, f"notes of run {i}\n", "notes.txt")
+        if i == 0:
+            Image.new("RGB", (40, 20), "red").save(store.parent / "plot.png")
+            client.log_artifact(run_id, str(store.parent / "plot.png"))
+        if i < 2:
+            if i == 0:
+                client.create_registered_model("wine-model")
+            client.create_model_version("wine-model", f"runs:/{run_id}/model", run_id=run_id)
+        client.set_terminated(run_id)
+    client.set_registered_model_alias("wine-model", "champion", 1)
+    client.create_run(client.create_experiment("live"), run_name="live-run")
+
+
+@pytest.fixture
+def lab(tmp_path: Path, jupyter_lab: Callable[[Path, dict[str, str]], Any]) -> Iterator[Any]:
+    """JupyterLab over a folder with one notebook; its nbtrack API reads a seeded store."""
+    root = tmp_path / "root"
+    root.mkdir()
+    store = tmp_path / "store"
+    _seed(store)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / "track.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    env["NBTRACK_TRACKING_URI"] = str(store)
+    started = jupyter_lab(root, env)
+    started.store = store
+    yield started
+
+
+def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), lab.url, lab.token, str(lab.store), str(ARTIFACTS)],
+        capture_output=True,
+        text=True,
+        timeout=DRIVE_TIMEOUT_S,
+        cwd=DRIVER.parent,
+    )
+    assert proc.returncode == 0, (
+        proc.stderr[-4000:] + "\n--- lab log ---\n" + lab.log.read_text()[-3000:]
+    )
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert {"wine", "live"} <= set(seen["experiments"])
+    assert seen["rows"] == 12
+    assert seen["headers"][1:5] == ["Status", "Name", "Start", "Duration"]
+    rmse = [float(v) for v in seen["rmse_ascending"]]
+    assert rmse == sorted(rmse) and len(rmse) == 12
+    assert [float(v) for v in seen["rmse_descending"]] == sorted(rmse, reverse=True)
+    assert seen["rows_filtered"] == 6 and seen["models_filtered"] == ["rf"]
+    assert "position" in seen["filter_error"]
+    # While a run is RUNNING the table refreshes every 2 s (the default setting).
+    assert seen["live_status_before"] == ["RUNNING"]
+    assert seen["live_status_after"] == ["FINISHED", "RUNNING"]
+    assert seen["live_refresh_s"] < 5
+    assert seen["chart_svgs"] >= 1 and seen["chart_path_points"] == 30
+    assert seen["params"] == ["alpha", "model"]
+    assert "/nbtrack/api/runs/" in seen["artifact_href"]
+    assert seen["artifact_status"] == 200 and seen["artifact_body"] == "notes of run 0\n"
+    assert seen["text_preview"].strip() == "notes of run 0"
+    assert seen["image_preview_width"] == 40
+    assert seen["cells"][0] == "%load_ext nbtrack"
+    assert seen["cells"][2].startswith("%%track")
+    # The %%track cell's run, found by "Show runs of this notebook" in every experiment.
+    assert "track.ipynb" in seen["notebook_runs_filter"]
+    assert seen["notebook_runs_experiment"] == "*"
+    assert seen["notebook_runs_status"] == ["FINISHED"]
+    # Its lineage, opened as a notebook: the code that ran, in order.
+    assert seen["lineage_cells"][:2] == ["%load_ext nbtrack", "x = 1"]
+    # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
+    assert (
+        seen["model_summary"].startswith("wine-model v2") and "@champion" in seen["model_summary"]
+    )
+    assert seen["model_versions"] == ["v2", "v1"]
+    assert seen["model_run_heading"] == "Run run-00"
+    assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
+    # Text stays readable on both themes (WCAG AA for normal text).
+    for theme in ("contrast_light", "contrast_dark"):
+        low = {target: ratio for target, ratio in seen[theme].items() if not ratio or ratio < 4.5}
+        assert low == {}, (theme, low)
+    assert seen["console_errors"] == []
+    # The only failed requests: the bad filter (400) and the lineage of a run that was
+    # not made in a kernel (404, shown as "No lineage recorded.").
+    failed = {
+        (status, url.rsplit("/nbtrack/api/", 1)[-1]) for status, url in seen["failed_requests"]
+    }
+    assert {status for status, _ in failed} <= {400, 404}, failed
+    assert {(400, "runs")} <= failed
+    assert all(url == "runs" or url.endswith("/lineage") for _, url in failed), failed
+    names = ("runs", "filtered", "filter-error", "run-detail", "insert-track", "lineage-notebook")
+    for n, name in enumerate((*names, "compare-light", "compare-dark"), start=1):
+        assert (ARTIFACTS / f"sidebar-0{n}-{name}.png").stat().st_size > 10_000
