@@ -19,15 +19,16 @@ export class ApiError extends Error {
   }
 }
 
-/** GET `nbtrack/api/<endpoint>` and parse its JSON; errors become {@link ApiError}. */
+/** Call `nbtrack/api/<endpoint>` (GET unless `init` says) and parse its JSON; errors become {@link ApiError}. */
 export async function requestAPI<T>(
   endpoint: string,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  init: RequestInit = {}
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'nbtrack', 'api', endpoint);
   let response: Response;
   try {
-    response = await ServerConnection.makeRequest(url, {}, settings);
+    response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     throw new ServerConnection.NetworkError(error as TypeError);
   }

@@ -8,11 +8,17 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { requestAPI } from './api';
 import { RunsCompare } from './compare';
 import { lineageNotebook, loadsNbtrack, notebookFilter } from './format';
 import { RunDetail } from './rundetail';
@@ -27,6 +33,14 @@ export namespace CommandIDs {
   export const showSidebar = 'nbtrack:show-sidebar';
   export const showNotebookRuns = 'nbtrack:show-notebook-runs';
   export const compareRuns = 'nbtrack:compare-runs';
+  export const exportProject = 'nbtrack:export-mlproject';
+}
+
+/** The answer of `POST nbtrack/api/export`. */
+interface IExported {
+  out: string;
+  parameters: { name: string; type: string }[];
+  warnings: string[];
 }
 
 export const nbtrackIcon = new LabIcon({
@@ -180,8 +194,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    app.commands.addCommand(CommandIDs.exportProject, {
+      label: 'Export notebook as MLproject',
+      caption:
+        'Save the notebook and write it as an MLproject beside it (MLproject, main.py, python_env.yaml)',
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: async () => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          return;
+        }
+        await panel.context.save();
+        try {
+          const done = await requestAPI<IExported>('export', undefined, {
+            method: 'POST',
+            body: JSON.stringify({ path: panel.context.path })
+          });
+          const names = done.parameters.map(p => p.name).join(', ') || 'none';
+          const notes = done.warnings.length ? ` (${done.warnings.length} warnings)` : '';
+          Notification.success(
+            `Exported to ${done.out}: run it with nbtrack run ${done.out} (parameters: ${names})${notes}`,
+            { autoClose: false }
+          );
+        } catch (error) {
+          Notification.error(`Export failed: ${(error as Error).message}`, { autoClose: false });
+        }
+      }
+    });
+
     if (palette) {
       for (const command of [
+        CommandIDs.exportProject,
         CommandIDs.insertTrack,
         CommandIDs.showNotebookRuns,
         CommandIDs.showSidebar

@@ -217,6 +217,13 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         seen["notebook_runs_experiment"] = experiment.input_value()
         seen["notebook_runs_status"] = column(runs, "status")
 
+        # The notebook as an MLproject, from the palette: a notification says where it went.
+        palette_command(page, "Export notebook as MLproject")
+        toast = page.locator(".Toastify__toast", has_text="Exported to")
+        toast.wait_for()
+        seen["export_toast"] = toast.inner_text()
+        page.screenshot(path=str(shots / "sidebar-05b-export.png"))
+
         # That run's lineage opens as a new notebook.
         runs.locator("tbody").get_by_role("button").first.click()
         page.get_by_role("button", name="Open as notebook").click()

@@ -118,6 +118,10 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert "track.ipynb" in seen["notebook_runs_filter"]
     assert seen["notebook_runs_experiment"] == "*"
     assert seen["notebook_runs_status"] == ["FINISHED"]
+    # "Export notebook as MLproject" wrote the project beside the notebook.
+    assert "track-mlproject" in seen["export_toast"]
+    assert (lab.root / "track-mlproject" / "MLproject").is_file()
+    assert (lab.root / "track-mlproject" / "main.py").read_text().count("_project") >= 2
     # Its lineage, opened as a notebook: the code that ran, in order.
     assert seen["lineage_cells"][:2] == ["%load_ext nbtrack", "x = 1"]
     # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
