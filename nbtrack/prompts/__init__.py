@@ -1,6 +1,7 @@
 """Prompts: versioned templates in the registry, and comparing them across models."""
 
-from nbtrack.prompts.compare import PromptGrid, clear_cache, compare_prompts
+from nbtrack.prompts.compare import clear_cache, compare_prompts
+from nbtrack.prompts.grid import PromptGrid
 from nbtrack.prompts.providers import (
     CallableProvider,
     Generation,

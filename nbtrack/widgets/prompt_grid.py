@@ -14,7 +14,7 @@ from nbtrack.widgets._base import Panel
 from nbtrack.widgets._html import esc, table
 
 if TYPE_CHECKING:
-    from nbtrack.prompts.compare import PromptGrid
+    from nbtrack.prompts.grid import PromptGrid
 
 __all__ = ["PromptGridPanel", "render_grid"]
 
