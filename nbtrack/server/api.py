@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import InvalidInput, NbtrackError, NotFoundError
 
 if TYPE_CHECKING:
-    from nbtrack.entities import ModelVersion, RegisteredModel, Run
+    from nbtrack.entities import Run
     from nbtrack.tracking.client import Client
 
 __all__ = [
@@ -68,20 +69,9 @@ def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int) 
 
 
 def run_json(run: Run) -> dict[str, Any]:
-    """A run as the API returns it: info, params, latest metrics, tags."""
-    info = run.info
+    """A run as the API returns it: info (``RunInfo``'s fields), params, latest metrics, tags."""
     return {
-        "info": {
-            "run_id": info.run_id,
-            "run_name": info.run_name,
-            "experiment_id": info.experiment_id,
-            "status": info.status,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "lifecycle_stage": info.lifecycle_stage,
-            "user_id": info.user_id,
-            "artifact_uri": info.artifact_uri,
-        },
+        "info": asdict(run.info),
         "params": dict(run.data.params),
         "metrics": {k: _number(v) for k, v in run.data.metrics.items()},
         "tags": dict(run.data.tags),
@@ -202,32 +192,6 @@ def run_lineage(client: Client, run_id: str) -> dict[str, Any]:
     }
 
 
-def _version_json(version: ModelVersion) -> dict[str, Any]:
-    return {
-        "name": version.name,
-        "version": version.version,
-        "current_stage": version.current_stage,
-        "aliases": list(version.aliases),
-        "run_id": version.run_id,
-        "source": version.source,
-        "description": version.description,
-        "creation_timestamp": version.creation_timestamp,
-        "tags": dict(version.tags),
-    }
-
-
-def _model_json(model: RegisteredModel) -> dict[str, Any]:
-    return {
-        "name": model.name,
-        "description": model.description,
-        "aliases": dict(model.aliases),
-        "tags": dict(model.tags),
-        "creation_timestamp": model.creation_timestamp,
-        "last_updated_timestamp": model.last_updated_timestamp,
-        "latest_versions": [_version_json(v) for v in model.latest_versions],
-    }
-
-
 def models(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
     """``GET models``: registered models (``filter`` as in ``name LIKE 'iris%'``), paged."""
     page = client.search_registered_models(
@@ -235,7 +199,7 @@ def models(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
         _int(query, "max_results", 100, 1, _MAX_PAGE),
         page_token=query.get("page_token") or None,
     )
-    return {"models": [_model_json(m) for m in page], "next_page_token": page.token}
+    return {"models": [asdict(m) for m in page], "next_page_token": page.token}
 
 
 def model_detail(client: Client, name: str) -> dict[str, Any]:
@@ -243,7 +207,7 @@ def model_detail(client: Client, name: str) -> dict[str, Any]:
     model = client.get_registered_model(name)
     quoted = name.replace("'", "''")
     versions = client.search_model_versions(f"name = '{quoted}'", order_by=["version_number DESC"])
-    return {**_model_json(model), "versions": [_version_json(v) for v in versions]}
+    return {**asdict(model), "versions": [asdict(v) for v in versions]}
 
 
 def compare_runs(client: Client, query: Mapping[str, str]) -> dict[str, Any]:

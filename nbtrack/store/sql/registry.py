@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nbtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError
-from nbtrack.store.paging import decode_page_token, encode_page_token
+from nbtrack.store.paging import decode_page_token, split_page
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.registry_checks import model_name, registry_tag, stage_name
 from nbtrack.store.sql.registry_search import (
@@ -162,9 +162,8 @@ def search_registered_models(
     query = build_registered_model_query(
         filter_string, list(order_by or []), offset, max_results + 1, prompts
     )
-    names = [row.name for row in conn.execute(query)]
-    token = encode_page_token(offset + max_results) if len(names) > max_results else None
-    return _models(conn, names[:max_results]), token
+    names, token = split_page([row.name for row in conn.execute(query)], offset, max_results)
+    return _models(conn, names), token
 
 
 def update_registered_model(
@@ -322,9 +321,8 @@ def search_model_versions(
     query = build_model_version_query(
         filter_string, list(order_by or []), offset, max_results + 1, prompts
     )
-    keys = [(row.name, row.version) for row in conn.execute(query)]
-    token = encode_page_token(offset + max_results) if len(keys) > max_results else None
-    keys = keys[:max_results]
+    rows_read = [(row.name, row.version) for row in conn.execute(query)]
+    keys, token = split_page(rows_read, offset, max_results)
     if not keys:
         return [], token
     rows = conn.execute(select(_mv).where(_mv.c.name.in_({n for n, _ in keys}), _LIVE)).all()

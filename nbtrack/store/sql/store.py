@@ -34,7 +34,7 @@ from nbtrack.entities import (
 )
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError, RunNotActiveError
 from nbtrack.store.base import Purge
-from nbtrack.store.paging import decode_page_token, encode_page_token
+from nbtrack.store.paging import decode_page_token, split_page
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
 from nbtrack.store.sql.purge import purge_deleted
@@ -561,11 +561,8 @@ class SqlStore(RegistryStoreMixin):
             max_results + 1,
         )
         with self._read() as conn:
-            rows = conn.execute(query).all()
-            more = len(rows) > max_results
-            runs = load_runs(conn, rows[:max_results])
-        token = encode_page_token(offset + max_results) if more else None
-        return runs, token
+            rows, token = split_page(list(conn.execute(query).all()), offset, max_results)
+            return load_runs(conn, rows), token
 
     # garbage collection --------------------------------------------------------
 
