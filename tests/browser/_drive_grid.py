@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _drive_panels import CHROMIUM_ARGS, WAIT_MS, menu, wait_for_kernel
+from _drive_panels import CHROMIUM_ARGS, menu, open_notebook
 from playwright.sync_api import sync_playwright
 
 
@@ -20,18 +20,7 @@ def main(url: str, token: str, notebook: str, shots: Path) -> dict[str, Any]:
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(WAIT_MS)
-        page.on(
-            "console",
-            lambda m: seen["console_errors"].append(m.text) if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: seen["console_errors"].append(f"pageerror: {e}"))
-        page.goto(f"{url}/lab/tree/{notebook}?token={token}")
-        page.locator("#jupyterlab-splash").wait_for(state="detached")
-        page.locator("#jp-main-dock-panel").wait_for()
-        page.locator(".jp-Notebook").wait_for()
-        wait_for_kernel(url, token)
+        page = open_notebook(browser, url, token, notebook, seen["console_errors"])
         menu(page, "Run", "Run All Cells")
         page.wait_for_function("document.querySelectorAll('.jp-nbtrack-Live').length >= 2")
 

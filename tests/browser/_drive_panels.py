@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -50,6 +50,20 @@ def wait_for_kernel(url: str, token: str, deadline_s: float = 60) -> None:
             return
         time.sleep(0.3)
     raise TimeoutError("no idle, connected kernel")
+
+
+def open_notebook(browser: Browser, url: str, token: str, notebook: str, errors: list[str]) -> Page:
+    """A page showing ``notebook`` in JupyterLab, kernel ready; console errors go to ``errors``."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(WAIT_MS)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(f"{url}/lab/tree/{notebook}?token={token}")
+    page.locator("#jupyterlab-splash").wait_for(state="detached")
+    page.locator("#jp-main-dock-panel").wait_for()
+    page.locator(".jp-Notebook").wait_for()
+    wait_for_kernel(url, token)
+    return page
 
 
 def menu(page: Page, top: str, item: str) -> None:
@@ -139,18 +153,7 @@ def main(url: str, token: str, notebook: str, shots: Path) -> dict[str, Any]:
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(WAIT_MS)
-        page.on(
-            "console",
-            lambda m: seen["console_errors"].append(m.text) if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: seen["console_errors"].append(f"pageerror: {e}"))
-        page.goto(f"{url}/lab/tree/{notebook}?token={token}")
-        page.locator("#jupyterlab-splash").wait_for(state="detached")
-        page.locator("#jp-main-dock-panel").wait_for()
-        page.locator(".jp-Notebook").wait_for()
-        wait_for_kernel(url, token)
+        page = open_notebook(browser, url, token, notebook, seen["console_errors"])
 
         menu(page, "Run", "Run All Cells")
         panels = page.locator(".jp-nbtrack-Live")
