@@ -42,7 +42,7 @@ export interface ISidebarSettings {
 
 export const DEFAULT_SETTINGS: ISidebarSettings = {
   refreshInterval: 2,
-  idleRefreshInterval: 2,
+  idleRefreshInterval: 10,
   defaultColumns: [],
   pageSize: 100
 };

@@ -53,11 +53,22 @@ def column(table: Locator, key: str) -> list[str]:
 
 
 def wait_rows(page: Page, count: int) -> None:
-    page.wait_for_function(
-        "(n) => document.querySelector('table[aria-label=\"Experiment runs\"] tbody')"
-        "?.rows.length === n",
-        arg=count,
-    )
+    """Wait until the runs table has ``count`` rows; on timeout, say what it shows instead."""
+    try:
+        page.wait_for_function(
+            "(n) => document.querySelector('table[aria-label=\"Experiment runs\"] tbody')"
+            "?.rows.length === n",
+            arg=count,
+        )
+    except Exception as exc:
+        state = page.evaluate(
+            "() => ({rows: document.querySelector('table[aria-label=\"Experiment runs\"] tbody')"
+            "?.rows.length, status: document.querySelector('.jp-nbtrack-Sidebar-status')"
+            "?.textContent, error: document.querySelector('.jp-nbtrack-Sidebar-error')"
+            "?.textContent, filter: document.querySelector('input[aria-label=\"Filter runs\"]')"
+            "?.value})"
+        )
+        raise AssertionError(f"expected {count} rows; the sidebar shows {state}") from exc
 
 
 def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
