@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,29 @@ def test_processes_opening_a_new_store_at_once_do_not_race(tmp_dir: Path) -> Non
         p.join(timeout=60)
     assert results == ["ok"] * 4
     assert nbt.Client(folder).store.count_runs() == 4  # type: ignore[attr-defined]
+
+
+def test_a_new_sqlite_file_is_switched_to_wal_under_the_store_lock(tmp_dir: Path) -> None:
+    # Two connections switching a new file to WAL at once make SQLite fail one
+    # of them with "database is locked" straight away; the switch must wait for
+    # whoever holds the store's lock and leave the file in WAL mode.
+    import threading
+
+    from filelock import FileLock
+
+    from nbtrack.store.sql.engine import open_engine
+
+    db_file = tmp_dir / "new" / "nbtrack.db"
+    db_file.parent.mkdir()
+    opened = threading.Event()
+    with FileLock(str(db_file) + ".lock"):
+        opener = threading.Thread(
+            target=lambda: (open_engine(f"sqlite:///{db_file}"), opened.set())
+        )
+        opener.start()
+        assert not opened.wait(0.5), "the file was set up while another process held the lock"
+        assert not db_file.exists()
+    opener.join(timeout=30)
+    assert opened.is_set()
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

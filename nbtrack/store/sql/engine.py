@@ -8,7 +8,10 @@ locked" when a read transaction tries to upgrade.
 
 A store written by an older nbtrack is upgraded on open under a lock (a file
 lock beside a SQLite file, an advisory lock on PostgreSQL), so two processes
-opening a new store at once do not race.
+opening a new store at once do not race. Turning a new SQLite file to WAL is
+done under the same file lock: two connections switching the journal mode at
+once deadlock inside SQLite, which then fails one of them with "database is
+locked" without waiting on the busy timeout.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def open_engine(url: str) -> Engine:
     if db_file is None:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     db_file.parent.mkdir(parents=True, exist_ok=True)
+    if str(db_file) != ":memory:" and not _is_wal_file(db_file):
+        _switch_to_wal(db_file)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -70,6 +75,45 @@ def open_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 
     return engine
+
+
+# A SQLite file in WAL mode has 2 in both bytes of its header's format versions.
+_WAL_HEADER_OFFSET = 18
+
+
+def _is_wal_file(db_file: Path) -> bool:
+    try:
+        with db_file.open("rb") as fh:
+            fh.seek(_WAL_HEADER_OFFSET)
+            return fh.read(2) == b"\x02\x02"
+    except FileNotFoundError:
+        return False
+
+
+def _switch_to_wal(db_file: Path) -> None:
+    import sqlite3
+
+    with _file_lock(db_file, "set up"):
+        if _is_wal_file(db_file):
+            return  # another process switched it while we waited
+        conn = sqlite3.connect(db_file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+
+
+@contextlib.contextmanager
+def _file_lock(db_file: Path, doing: str) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(db_file) + ".lock", timeout=120):
+            yield
+    except Timeout as exc:
+        raise StoreError(
+            f"Timed out waiting for another process to {doing} the store at {db_file}"
+        ) from exc
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -119,15 +163,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def _migration_lock(engine: Engine) -> Iterator[None]:
     db_file = sqlite_path(str(engine.url))
     if db_file is not None:
-        from filelock import FileLock, Timeout
-
-        try:
-            with FileLock(str(db_file) + ".lock", timeout=120):
-                yield
-        except Timeout as exc:
-            raise StoreError(
-                f"Timed out waiting for another process to upgrade the store at {db_file}"
-            ) from exc
+        with _file_lock(db_file, "upgrade"):
+            yield
         return
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
