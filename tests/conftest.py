@@ -17,6 +17,9 @@ import pytest
 
 POSTGRES_URI = os.environ.get("NBTRACK_TEST_POSTGRES_URI")
 
+# Models in the tests load from installed packages; the Hub must never be asked.
+# huggingface_hub reads this once, when first imported: set before any test runs.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 # jp_fetch and friends: a real Jupyter server per test (tests/server/).
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

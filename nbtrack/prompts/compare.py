@@ -210,7 +210,9 @@ def _fill(
         with _cache_lock:
             hit = None if refresh else _cache.get(key)
         if hit is not None:
-            return Cell(hit.text, None, hit.latency_ms, hit.completion_tokens, cached=True)
+            return Cell(
+                hit.text, None, hit.latency_ms, hit.completion_tokens, True, hit.prompt_tokens
+            )
         prompt = combo.template.format(**{k: v for k, v in row.items()})
         try:
             generation = _call(provider, prompt, params, timeout, retries, backoff)
@@ -218,7 +220,13 @@ def _fill(
             return Cell(None, f"{type(exc).__name__}: {exc}")
         with _cache_lock:
             _cache[key] = generation
-        return Cell(generation.text, None, generation.latency_ms, generation.completion_tokens)
+        return Cell(
+            generation.text,
+            None,
+            generation.latency_ms,
+            generation.completion_tokens,
+            prompt_tokens=generation.prompt_tokens,
+        )
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         futures = [[pool.submit(one, combo, row) for row in rows] for combo in combos]
@@ -262,6 +270,9 @@ def _log_combination(
         tokens = [c.tokens for c in ok if c.tokens is not None]
         if tokens:
             found["tokens_mean"] = sum(tokens) / len(tokens)
+        prompt_tokens = [c.prompt_tokens for c in ok if c.prompt_tokens is not None]
+        if prompt_tokens:
+            found["prompt_tokens_mean"] = sum(prompt_tokens) / len(prompt_tokens)
         if references is not None:
             matches = [
                 float(c.error is None and str(c.output).strip() == str(r).strip())
@@ -277,4 +288,5 @@ def _log_combination(
         table["error"] = [c.error for c in combo.cells]
         table["latency_ms"] = [c.latency_ms for c in combo.cells]
         table["tokens"] = [c.tokens for c in combo.cells]
+        table["prompt_tokens"] = [c.prompt_tokens for c in combo.cells]
         fluent.log_table(table, "predictions.json")

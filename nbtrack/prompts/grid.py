@@ -27,8 +27,9 @@ class Cell:
     output: str | None
     error: str | None = None
     latency_ms: float | None = None
-    tokens: int | None = None
+    tokens: int | None = None  # completion tokens
     cached: bool = False
+    prompt_tokens: int | None = None
 
 
 @dataclass

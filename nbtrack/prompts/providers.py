@@ -25,7 +25,6 @@ __all__ = [
     "OpenAICompatible",
     "Provider",
     "ProviderError",
-    "TransformersPipeline",
     "as_provider",
     "register_provider",
 ]
@@ -62,10 +61,48 @@ class Provider(Protocol):
         ...
 
 
-def _as_text(prompt: Prompt) -> str:
+def as_text(prompt: Prompt) -> str:
+    """A prompt as plain text: chat messages as ``role: content`` lines."""
     if isinstance(prompt, str):
         return prompt
     return "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+
+
+def _fingerprint(fn: Callable[..., Any]) -> str:
+    """A digest of what a function computes: its code and the plain values it closes over.
+
+    The same source run again (a re-executed cell) gives the same digest.
+    Closed-over values count when they are plain (a model name, a
+    temperature); other objects by their type only, so a list the function
+    appends to does not change it. An object without code of its own (a
+    callable instance, a partial) is told apart by its identity in this process.
+    """
+    import hashlib
+
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return f"object-{id(fn):x}"
+    digest = hashlib.sha256()
+    _digest_code(code, digest)
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not yet filled
+            continue
+        plain = isinstance(value, str | bytes | int | float | bool | type(None))
+        digest.update(repr(value if plain else type(value).__qualname__).encode())
+    return digest.hexdigest()[:12]
+
+
+def _digest_code(code: Any, digest: Any) -> None:
+    digest.update(code.co_code)
+    digest.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        # Nested functions and comprehensions are code objects, whose repr holds an address.
+        if hasattr(const, "co_code"):
+            _digest_code(const, digest)
+        else:
+            digest.update(repr(const).encode("utf-8", "replace"))
 
 
 class CallableProvider:
@@ -75,7 +112,10 @@ class CallableProvider:
         import inspect
 
         self.fn = fn
-        self.identity = name or f"callable:{getattr(fn, '__qualname__', repr(fn))}"
+        # The code goes into the identity (and so the cache key): a name bound to
+        # another function must not be answered from the first one's outputs.
+        label = name or getattr(fn, "__qualname__", type(fn).__qualname__)
+        self.identity = f"callable:{label}:{_fingerprint(fn)}"
         try:
             parameters = inspect.signature(fn).parameters.values()
         except (TypeError, ValueError):  # builtins without a signature take the prompt only
@@ -90,7 +130,7 @@ class CallableProvider:
         output = self.fn(prompt, **params) if self.takes_params else self.fn(prompt)
         latency = (time.perf_counter() - started) * 1000
         return Generation(
-            str(output), latency, len(_as_text(prompt).split()), len(str(output).split())
+            str(output), latency, len(as_text(prompt).split()), len(str(output).split())
         )
 
 
@@ -152,7 +192,7 @@ class OpenAICompatible:
             messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
             body["messages"] = messages
         else:
-            body["prompt"] = _as_text(prompt)
+            body["prompt"] = as_text(prompt)
         started = time.perf_counter()
         payload = self._request(body, timeout)
         latency = (time.perf_counter() - started) * 1000
@@ -167,30 +207,6 @@ class OpenAICompatible:
         return Generation(
             str(text), latency, usage.get("prompt_tokens"), usage.get("completion_tokens")
         )
-
-
-class TransformersPipeline:
-    """A local ``transformers`` text-generation pipeline (greedy unless params say otherwise)."""
-
-    def __init__(self, pipeline: Any, name: str | None = None) -> None:
-        self.pipeline = pipeline
-        model_name = getattr(getattr(pipeline, "model", None), "name_or_path", "pipeline")
-        self.identity = name or f"transformers:{model_name}"
-
-    def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
-        """Run the pipeline on one prompt; only the newly generated text is returned."""
-        options = {"do_sample": False, "return_full_text": False, **params}
-        if "max_tokens" in options:
-            options["max_new_tokens"] = options.pop("max_tokens")
-        started = time.perf_counter()
-        result = self.pipeline(prompt, **options)
-        latency = (time.perf_counter() - started) * 1000
-        generated = result[0]["generated_text"]
-        if isinstance(generated, list):  # chat input: the list of messages, answer last
-            generated = generated[-1]["content"]
-        tokenizer = getattr(self.pipeline, "tokenizer", None)
-        count = len(tokenizer.encode(str(generated))) if tokenizer is not None else None
-        return Generation(str(generated), latency, None, count)
 
 
 _FACTORIES: list[tuple[Callable[[Any], bool], Callable[[Any], Provider]]] = []
@@ -219,6 +235,8 @@ def as_provider(model: Any, name: str | None = None) -> Provider:
     if isinstance(model, Provider):
         return model
     if _is_pipeline(model):
+        from nbtrack.prompts.transformers_pipeline import TransformersPipeline
+
         return TransformersPipeline(model, name)
     if callable(model):
         return CallableProvider(model, name)

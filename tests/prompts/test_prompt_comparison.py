@@ -243,3 +243,26 @@ def test_openai_compatible_provider_speaks_the_protocol(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_name_bound_to_another_function_is_not_answered_from_the_cache(
+    store: nbt.Client,
+) -> None:
+    def model(prompt: str) -> str:
+        return prompt.upper()
+
+    first = nbt.compare_prompts(["R: {{text}}"], {"m": model}, INPUTS)
+
+    def model(prompt: str) -> str:  # the user redefines it in a cell
+        return "".join(c for c in reversed(prompt))
+
+    second = nbt.compare_prompts(["R: {{text}}"], {"m": model}, INPUTS)
+    assert [c.cached for c in second.combinations[0].cells] == [False] * len(INPUTS)
+    assert second.combinations[0].cells[0].output == f"R: {INPUTS['text'][0]}"[::-1]
+    assert first.combinations[0].cells[0].output != second.combinations[0].cells[0].output
+
+    def model(prompt: str) -> str:  # the same code run again: a cache hit
+        return "".join(c for c in reversed(prompt))
+
+    third = nbt.compare_prompts(["R: {{text}}"], {"m": model}, INPUTS)
+    assert all(cell.cached for cell in third.combinations[0].cells)
