@@ -3,7 +3,9 @@ a local ``transformers`` pipeline.
 
 A provider turns one filled-in prompt (text, or chat messages) and generation
 parameters into a :class:`Generation`. New kinds register with
-:func:`register_provider`; :func:`as_provider` wraps what a user passes.
+:func:`register_provider`, or from an installed package through the
+``nbtrack.prompt_providers`` entry-point group; :func:`as_provider` wraps what
+a user passes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from nbtrack.errors import InvalidInput
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "CallableProvider",
     "Generation",
     "OpenAICompatible",
@@ -209,7 +212,38 @@ class OpenAICompatible:
         )
 
 
+#: Installed packages add providers under this group; each entry point names an
+#: object with ``matches(model) -> bool`` and ``factory(model) -> Provider``.
+ENTRY_POINT_GROUP = "nbtrack.prompt_providers"
+
 _FACTORIES: list[tuple[Callable[[Any], bool], Callable[[Any], Provider]]] = []
+_entry_points_loaded = False
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    import warnings
+    from importlib.metadata import entry_points
+
+    from nbtrack.errors import NbtrackWarning
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            plugin = ep.load()
+            matches, factory = plugin.matches, plugin.factory
+        except (ImportError, AttributeError) as exc:
+            # One broken plug-in must not stop every other model from being compared.
+            warnings.warn(
+                f"Prompt provider plug-in {ep.value!r} ({ENTRY_POINT_GROUP}) failed to load: {exc}",
+                NbtrackWarning,
+                stacklevel=3,
+            )
+            continue
+        # After the ones registered in code: register_provider inserts at the front.
+        _FACTORIES.append((matches, factory))
 
 
 def register_provider(matches: Callable[[Any], bool], factory: Callable[[Any], Provider]) -> None:
@@ -229,6 +263,7 @@ def as_provider(model: Any, name: str | None = None) -> Provider:
     InvalidInput
         Nothing known can call this object.
     """
+    _load_entry_points()
     for matches, factory in _FACTORIES:
         if matches(model):
             return factory(model)
