@@ -49,20 +49,19 @@ export async function requestAPI<T>(
   return body as T;
 }
 
-/** The first `limit` characters of a text artifact. */
-export async function artifactText(
+/** An artifact's bytes as a fetch `Response`; an error answer becomes {@link ApiError}. */
+export async function artifactResponse(
   runId: string,
   path: string,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
-  limit = 100_000
-): Promise<string> {
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Response> {
   const response = await ServerConnection.makeRequest(
     artifactUrl(runId, path, settings),
     {},
     settings
   );
-  const text = await response.text();
   if (!response.ok) {
+    const text = await response.text();
     let message = text;
     try {
       message = JSON.parse(text).message ?? text;
@@ -71,7 +70,7 @@ export async function artifactText(
     }
     throw new ApiError(message, response.status, 'HTTP_ERROR');
   }
-  return text.length > limit ? `${text.slice(0, limit)}\n… (truncated)` : text;
+  return response;
 }
 
 /** The absolute URL of an artifact's bytes, for links (the session cookie authenticates). */

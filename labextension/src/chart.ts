@@ -1,6 +1,12 @@
 /** Small SVG line charts of metric histories (thinned in the server). */
 import { s } from './dom';
-import { IExtent, MetricPoint, formatNumber, linePath, seriesExtent } from './format';
+import {
+  IExtent,
+  MetricPoint,
+  formatNumber,
+  linePath,
+  seriesExtent
+} from './format';
 
 const WIDTH = 320;
 const HEIGHT = 120;
@@ -37,22 +43,52 @@ export function lineChart(key: string, series: ISeries[]): SVGElement {
     'aria-label': `${key} over steps`
   });
   const plot = s('g', { transform: `translate(${LEFT},4)` });
-  plot.append(s('rect', { class: 'jp-nbtrack-chart-frame', x: 0, y: 0, width: plotW, height: plotH }));
+  plot.append(
+    s('rect', {
+      class: 'jp-nbtrack-chart-frame',
+      x: 0,
+      y: 0,
+      width: plotW,
+      height: plotH
+    })
+  );
   series.forEach((one, i) => {
     const geometry = linePath(one.points, plotW, plotH, 4, extent);
     const color = SERIES_COLORS[i % SERIES_COLORS.length];
-    const line = s('path', { class: 'jp-nbtrack-chart-line', d: geometry.path, style: `stroke: ${color}` });
+    const line = s('path', {
+      class: 'jp-nbtrack-chart-line',
+      d: geometry.path,
+      style: `stroke: ${color}`
+    });
     const title = s('title');
     title.textContent = one.name;
     line.append(title);
     plot.append(line);
     if (geometry.plotted === 1) {
       const [x, y] = geometry.path.slice(1).split(',').map(Number);
-      plot.append(s('circle', { class: 'jp-nbtrack-chart-dot', cx: x, cy: y, r: 3, style: `fill: ${color}` }));
+      plot.append(
+        s('circle', {
+          class: 'jp-nbtrack-chart-dot',
+          cx: x,
+          cy: y,
+          r: 3,
+          style: `fill: ${color}`
+        })
+      );
     }
   });
-  const text = (x: number, y: number, anchor: string, label: string): SVGElement => {
-    const t = s('text', { x, y, 'text-anchor': anchor, class: 'jp-nbtrack-chart-label' });
+  const text = (
+    x: number,
+    y: number,
+    anchor: string,
+    label: string
+  ): SVGElement => {
+    const t = s('text', {
+      x,
+      y,
+      'text-anchor': anchor,
+      class: 'jp-nbtrack-chart-label'
+    });
     t.textContent = label;
     return t;
   };

@@ -8,7 +8,13 @@ import { Widget } from '@lumino/widgets';
 import { IMetricHistory, requestAPI } from './api';
 import { ISeries, SERIES_COLORS, lineChart } from './chart';
 import { h } from './dom';
-import { IRun, formatDuration, formatNumber, formatTime, runDuration } from './format';
+import {
+  IRun,
+  formatDuration,
+  formatNumber,
+  formatTime,
+  runDuration
+} from './format';
 
 /** `GET compare?run_ids=…`. */
 interface ICompare {
@@ -45,7 +51,11 @@ export class RunsCompare extends Widget {
       );
     } catch (error) {
       this.node.replaceChildren(
-        h('div', { role: 'alert', class: 'jp-nbtrack-Sidebar-error' }, (error as Error).message)
+        h(
+          'div',
+          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
+          (error as Error).message
+        )
       );
       return;
     }
@@ -96,15 +106,26 @@ export class RunsCompare extends Widget {
           'tr',
           {},
           h('th', {}, 'Run'),
-          ...runs.map((run, i) => h('th', { scope: 'col' }, swatch(i), ` ${run.info.run_name}`))
+          ...runs.map((run, i) =>
+            h('th', { scope: 'col' }, swatch(i), ` ${run.info.run_name}`)
+          )
         )
       ),
       h(
         'tbody',
         {},
-        row('Status', runs.map(r => r.info.status)),
-        row('Start', runs.map(r => formatTime(r.info.start_time))),
-        row('Duration', runs.map(r => formatDuration(runDuration(r)))),
+        row(
+          'Status',
+          runs.map(r => r.info.status)
+        ),
+        row(
+          'Start',
+          runs.map(r => formatTime(r.info.start_time))
+        ),
+        row(
+          'Duration',
+          runs.map(r => formatDuration(runDuration(r)))
+        ),
         ...body.param_keys.map(key =>
           row(
             `params.${key}`,
@@ -115,7 +136,9 @@ export class RunsCompare extends Widget {
         ...body.metric_keys.map(key =>
           row(
             `metrics.${key}`,
-            runs.map(r => (key in r.metrics ? formatNumber(r.metrics[key]) : ''))
+            runs.map(r =>
+              key in r.metrics ? formatNumber(r.metrics[key]) : ''
+            )
           )
         )
       )
@@ -123,7 +146,10 @@ export class RunsCompare extends Widget {
     const charts = chartKeys.map((key, k) => {
       const series: ISeries[] = [];
       histories[k].forEach((history, i) => {
-        series.push({ name: runs[i].info.run_name, points: history?.points ?? [] });
+        series.push({
+          name: runs[i].info.run_name,
+          points: history?.points ?? []
+        });
       });
       return h(
         'figure',
@@ -134,7 +160,11 @@ export class RunsCompare extends Widget {
     });
     this.node.replaceChildren(
       h('h2', {}, `Compare ${runs.length} runs`),
-      h('p', { class: 'jp-nbtrack-empty' }, `Params that differ are highlighted (${differ.size}).`),
+      h(
+        'p',
+        { class: 'jp-nbtrack-empty' },
+        `Params that differ are highlighted (${differ.size}).`
+      ),
       h('div', { class: 'jp-nbtrack-wide' }, table),
       h('h3', {}, 'Metrics'),
       charts.length

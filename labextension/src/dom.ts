@@ -28,7 +28,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element with attributes. */
-export function s(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement {
+export function s(
+  tag: string,
+  attrs: Attrs = {},
+  ...children: Child[]
+): SVGElement {
   const el = document.createElementNS(SVG_NS, tag) as SVGElement;
   for (const [name, value] of Object.entries(attrs)) {
     if (value !== undefined && value !== false) {

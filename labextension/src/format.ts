@@ -39,20 +39,31 @@ export interface IRunsQuery {
 }
 
 /** The fixed columns, each with the search-grammar key it sorts by (null: not sortable). */
-export const FIXED_COLUMNS: ReadonlyArray<{ id: string; label: string; orderKey: string | null }> =
-  [
-    { id: 'status', label: 'Status', orderKey: 'attributes.status' },
-    { id: 'name', label: 'Name', orderKey: 'attributes.run_name' },
-    { id: 'start', label: 'Start', orderKey: 'attributes.start_time' },
-    { id: 'duration', label: 'Duration', orderKey: null }
-  ];
+export const FIXED_COLUMNS: ReadonlyArray<{
+  id: string;
+  label: string;
+  orderKey: string | null;
+}> = [
+  { id: 'status', label: 'Status', orderKey: 'attributes.status' },
+  { id: 'name', label: 'Name', orderKey: 'attributes.run_name' },
+  { id: 'start', label: 'Start', orderKey: 'attributes.start_time' },
+  { id: 'duration', label: 'Duration', orderKey: null }
+];
 
 /** The default order: newest first, as MLflow's UI shows runs. */
-export const DEFAULT_SORT: ISort = { key: 'attributes.start_time', ascending: false };
+export const DEFAULT_SORT: ISort = {
+  key: 'attributes.start_time',
+  ascending: false
+};
 
 /** Backquote a param/metric key when the grammar needs it (`metrics.\`f1 score\``). */
-export function quoteKey(kind: 'params' | 'metrics' | 'tags', key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key) ? `${kind}.${key}` : `${kind}.\`${key}\``;
+export function quoteKey(
+  kind: 'params' | 'metrics' | 'tags',
+  key: string
+): string {
+  return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key)
+    ? `${kind}.${key}`
+    : `${kind}.\`${key}\``;
 }
 
 /** The `order_by` value of a sort, as the server's `order_by` parameter takes it. */
@@ -97,7 +108,11 @@ export function ariaSort(current: ISort | null, key: string | null): string {
  * The param and metric columns: the configured ones (`params.x`, `metrics.y`)
  * if any, else the first few keys the runs have, metrics first.
  */
-export function chooseColumns(runs: IRun[], configured: string[], perKind = 3): string[] {
+export function chooseColumns(
+  runs: IRun[],
+  configured: string[],
+  perKind = 3
+): string[] {
   const wanted = configured.filter(c => /^(params|metrics)\..+/.test(c));
   if (wanted.length) {
     return wanted;
@@ -107,13 +122,19 @@ export function chooseColumns(runs: IRun[], configured: string[], perKind = 3): 
     for (const run of runs) {
       Object.keys(run[kind]).forEach(k => seen.add(k));
     }
-    return [...seen].sort().slice(0, perKind).map(k => `${kind}.${k}`);
+    return [...seen]
+      .sort()
+      .slice(0, perKind)
+      .map(k => `${kind}.${k}`);
   };
   return [...keys('metrics'), ...keys('params')];
 }
 
 /** A column id (`metrics.rmse`) split into its kind and key. */
-export function splitColumn(column: string): { kind: 'params' | 'metrics'; key: string } {
+export function splitColumn(column: string): {
+  kind: 'params' | 'metrics';
+  key: string;
+} {
   const dot = column.indexOf('.');
   return {
     kind: column.slice(0, dot) === 'metrics' ? 'metrics' : 'params',
@@ -167,7 +188,10 @@ export function formatDuration(ms: number | null): string {
 }
 
 /** A run's duration: end - start, or now - start while it runs. */
-export function runDuration(run: IRun, now: number = Date.now()): number | null {
+export function runDuration(
+  run: IRun,
+  now: number = Date.now()
+): number | null {
   const { start_time: start, end_time: end, status } = run.info;
   if (!start) {
     return null;
@@ -192,12 +216,17 @@ export function formatTime(ms: number | null): string {
 }
 
 /** A compact start time for narrow tables: `HH:MM:SS` today, else `MM-DD HH:MM`. */
-export function formatShortTime(ms: number | null, now: number = Date.now()): string {
+export function formatShortTime(
+  ms: number | null,
+  now: number = Date.now()
+): string {
   if (!ms) {
     return '';
   }
   const full = formatTime(ms);
-  return full.slice(0, 10) === formatTime(now).slice(0, 10) ? full.slice(11) : full.slice(5, 16);
+  return full.slice(0, 10) === formatTime(now).slice(0, 10)
+    ? full.slice(11)
+    : full.slice(5, 16);
 }
 
 /** Whether any run is still running (the table then refreshes itself). */
@@ -238,7 +267,10 @@ export interface IExtent {
 
 function finitePoints(points: MetricPoint[]): Array<[number, number]> {
   return points
-    .map(([step, , value]): [number, number] => [step, typeof value === 'number' ? value : NaN])
+    .map(([step, , value]): [number, number] => [
+      step,
+      typeof value === 'number' ? value : NaN
+    ])
     .filter(([, v]) => Number.isFinite(v));
 }
 
@@ -277,13 +309,20 @@ export function linePath(
   }
   const { xMin, xMax, yMin, yMax } = bounds;
   const sx = (x: number): number =>
-    pad + (xMax === xMin ? (width - 2 * pad) / 2 : ((x - xMin) / (xMax - xMin)) * (width - 2 * pad));
+    pad +
+    (xMax === xMin
+      ? (width - 2 * pad) / 2
+      : ((x - xMin) / (xMax - xMin)) * (width - 2 * pad));
   const sy = (y: number): number =>
     height -
     pad -
-    (yMax === yMin ? (height - 2 * pad) / 2 : ((y - yMin) / (yMax - yMin)) * (height - 2 * pad));
+    (yMax === yMin
+      ? (height - 2 * pad) / 2
+      : ((y - yMin) / (yMax - yMin)) * (height - 2 * pad));
   const path = finite
-    .map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+    .map(
+      ([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`
+    )
     .join(' ');
   return { path, xMin, xMax, yMin, yMax, plotted: finite.length };
 }
@@ -299,21 +338,47 @@ export function artifactPath(runId: string, path: string): string {
   return `nbtrack/api/runs/${runId}/artifact?path=${encodeURIComponent(path)}`;
 }
 
-/** How an artifact can be previewed in the run view, by its name. */
-export function previewKind(path: string): 'image' | 'text' | null {
-  const ext = path.toLowerCase().split('.').pop() ?? '';
-  if (['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp'].includes(ext)) {
-    return 'image';
+/** Image artifacts by extension: sent to the viewer as base64, as notebooks send images. */
+const IMAGE_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  svg: 'image/svg+xml'
+};
+
+/** Text artifacts by extension, with the MIME type whose JupyterLab renderer shows them. */
+const TEXT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  md: 'text/markdown',
+  txt: 'text/plain',
+  log: 'text/plain',
+  yaml: 'text/plain',
+  yml: 'text/plain',
+  csv: 'text/plain',
+  tsv: 'text/plain',
+  py: 'text/plain',
+  toml: 'text/plain',
+  cfg: 'text/plain',
+  ini: 'text/plain',
+  // Shown as source: an artifact's HTML is not run inside JupyterLab's page.
+  html: 'text/plain'
+};
+
+/**
+ * The MIME type an artifact opens as in JupyterLab's viewers, by its name;
+ * null for files that are only downloaded (pickles, parquet…).
+ */
+export function artifactMimeType(path: string): string | null {
+  const name = path.split('/').pop() ?? path;
+  if (name === 'MLmodel' || name === 'MLproject') {
+    return 'text/plain';
   }
-  if (
-    ['txt', 'log', 'json', 'yaml', 'yml', 'py', 'md', 'csv', 'tsv', 'html', 'toml', 'cfg'].includes(
-      ext
-    ) ||
-    path.toLowerCase().endsWith('mlmodel')
-  ) {
-    return 'text';
-  }
-  return null;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  return IMAGE_TYPES[ext] ?? TEXT_TYPES[ext] ?? null;
 }
 
 /** A run's lineage as an nbformat 4 notebook: one code cell per execution, in order. */
@@ -334,9 +399,21 @@ export function lineageNotebook(
     nbformat: 4,
     nbformat_minor: 5,
     metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      },
       nbtrack: { lineage_of: runName }
     },
     cells: executions.map((e, i) => cell(e.source, i))
   };
+}
+
+/** `models:/name/version`, `models:/name/3` or `name/3` → name and version; null otherwise. */
+export function parseModelVersion(
+  text: string
+): { name: string; version: number } | null {
+  const match = /^(?:models:\/)?(.+)\/(\d+)$/.exec(text.trim());
+  return match ? { name: match[1], version: Number(match[2]) } : null;
 }

@@ -10,18 +10,28 @@ import {
 } from '@jupyterlab/application';
 import {
   ICommandPalette,
+  InputDialog,
   MainAreaWidget,
   Notification,
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { requestAPI } from './api';
+import { ArtifactViewer } from './artifactviewer';
 import { RunsCompare } from './compare';
-import { lineageNotebook, loadsNbtrack, notebookFilter } from './format';
+import {
+  artifactMimeType,
+  lineageNotebook,
+  loadsNbtrack,
+  notebookFilter,
+  parseModelVersion
+} from './format';
 import { RunDetail } from './rundetail';
+import { ModelServing } from './serving';
 import { DEFAULT_SETTINGS, ISidebarSettings, RunsSidebar } from './sidebar';
 
 const PLUGIN_ID = 'nbtrack:plugin';
@@ -34,6 +44,8 @@ export namespace CommandIDs {
   export const showNotebookRuns = 'nbtrack:show-notebook-runs';
   export const compareRuns = 'nbtrack:compare-runs';
   export const exportProject = 'nbtrack:export-mlproject';
+  export const serveModel = 'nbtrack:serve-model';
+  export const openArtifact = 'nbtrack:open-artifact';
 }
 
 /** The answer of `POST nbtrack/api/export`. */
@@ -55,18 +67,65 @@ const TRACK_CELL = '%%track\n';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Experiments, runs and run details of nbtrack in the left sidebar.',
+  description:
+    'Experiments, runs and run details of nbtrack in the left sidebar.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, INotebookTracker, ISettingRegistry],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    INotebookTracker,
+    ISettingRegistry,
+    IRenderMimeRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     notebooks: INotebookTracker | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const serverSettings = app.serviceManager.serverSettings;
-    const tracker = new WidgetTracker<MainAreaWidget<RunDetail>>({ namespace: 'nbtrack-run' });
+    const tracker = new WidgetTracker<MainAreaWidget<RunDetail>>({
+      namespace: 'nbtrack-run'
+    });
+    const artifacts = new WidgetTracker<MainAreaWidget<ArtifactViewer>>({
+      namespace: 'nbtrack-artifact'
+    });
+
+    app.commands.addCommand(CommandIDs.openArtifact, {
+      label: 'nbtrack: Open artifact',
+      execute: args => {
+        const runId = String(args.runId ?? '');
+        const path = String(args.path ?? '');
+        const mimeType = artifactMimeType(path);
+        if (!rendermime || !mimeType || !/^[0-9a-fA-F]{32}$/.test(runId)) {
+          return;
+        }
+        const open = artifacts.find(
+          w => w.content.runId === runId && w.content.path === path
+        );
+        if (open) {
+          app.shell.activateById(open.id);
+          return;
+        }
+        const content = new ArtifactViewer(
+          runId,
+          path,
+          mimeType,
+          rendermime,
+          serverSettings
+        );
+        const widget = new MainAreaWidget({ content });
+        widget.id = content.id;
+        widget.title.label = content.title.label;
+        widget.title.caption = content.title.caption;
+        widget.title.icon = nbtrackIcon;
+        void artifacts.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
 
     app.commands.addCommand(CommandIDs.openRun, {
       label: 'nbtrack: Open run',
@@ -80,26 +139,49 @@ const plugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(open.id);
           return;
         }
-        const content = new RunDetail(runId, serverSettings, (run, lineage) => {
-          // An untitled notebook in the served folder, one cell per execution.
-          const contents = app.serviceManager.contents;
-          void contents
-            .newUntitled({ type: 'notebook', path: '' })
-            .then(model =>
-              contents.save(model.path, {
-                type: 'notebook',
-                format: 'json',
-                content: lineageNotebook(run.info.run_name, lineage.executions)
-              })
-            )
-            .then(model => app.commands.execute('docmanager:open', { path: model.path }))
-            .catch(reason => console.warn('nbtrack: cannot open the lineage notebook', reason));
-        });
+        const content = new RunDetail(
+          runId,
+          serverSettings,
+          (run, lineage) => {
+            // An untitled notebook in the served folder, one cell per execution.
+            const contents = app.serviceManager.contents;
+            void contents
+              .newUntitled({ type: 'notebook', path: '' })
+              .then(model =>
+                contents.save(model.path, {
+                  type: 'notebook',
+                  format: 'json',
+                  content: lineageNotebook(
+                    run.info.run_name,
+                    lineage.executions
+                  )
+                })
+              )
+              .then(model =>
+                app.commands.execute('docmanager:open', { path: model.path })
+              )
+              .catch(reason =>
+                console.warn(
+                  'nbtrack: cannot open the lineage notebook',
+                  reason
+                )
+              );
+          },
+          rendermime
+            ? path =>
+                void app.commands.execute(CommandIDs.openArtifact, {
+                  runId,
+                  path
+                })
+            : null
+        );
         const widget = new MainAreaWidget({ content });
         widget.id = content.id;
         widget.title.label = content.title.label;
         widget.title.icon = nbtrackIcon;
-        content.title.changed.connect(() => (widget.title.label = content.title.label));
+        content.title.changed.connect(
+          () => (widget.title.label = content.title.label)
+        );
         void tracker.add(widget);
         app.shell.add(widget, 'main');
         app.shell.activateById(widget.id);
@@ -111,13 +193,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         args: w => ({ runId: w.content.runId }),
         name: w => w.content.runId
       });
+      void restorer.restore(artifacts, {
+        command: CommandIDs.openArtifact,
+        args: w => ({ runId: w.content.runId, path: w.content.path }),
+        name: w => `${w.content.runId}:${w.content.path}`
+      });
     }
 
     app.commands.addCommand(CommandIDs.compareRuns, {
       label: 'nbtrack: Compare runs',
       execute: args => {
-        const runIds = ((args.runIds as string[] | undefined) ?? []).filter(id =>
-          /^[0-9a-fA-F]{32}$/.test(id)
+        const runIds = ((args.runIds as string[] | undefined) ?? []).filter(
+          id => /^[0-9a-fA-F]{32}$/.test(id)
         );
         if (runIds.length < 2) {
           return;
@@ -131,9 +218,43 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    const serving = new ModelServing(serverSettings);
+    app.commands.addCommand(CommandIDs.serveModel, {
+      label: 'Serve model',
+      caption:
+        "Serve a registered model version with MLflow's scoring protocol on this machine (127.0.0.1)",
+      execute: async args => {
+        let target =
+          typeof args.name === 'string' && args.version !== undefined
+            ? { name: args.name, version: Number(args.version) }
+            : null;
+        if (!target) {
+          const answer = await InputDialog.getText({
+            title: 'Serve model',
+            label: 'Registered model version (models:/name/version)',
+            placeholder: 'models:/wine-model/1'
+          });
+          if (!answer.button.accept || !answer.value) {
+            return null;
+          }
+          target = parseModelVersion(answer.value);
+          if (!target) {
+            Notification.error(
+              `Not a model version: ${answer.value} (models:/name/version)`
+            );
+            return null;
+          }
+        }
+        return serving.serveAndNotify(target.name, target.version);
+      }
+    });
+
     const sidebar = new RunsSidebar(
       runId => void app.commands.execute(CommandIDs.openRun, { runId }),
       runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds }),
+      serving,
+      (name, version) =>
+        app.commands.execute(CommandIDs.serveModel, { name, version }),
       serverSettings
     );
     sidebar.title.icon = nbtrackIcon;
@@ -147,7 +268,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.showNotebookRuns, {
       label: 'Show runs of this notebook',
-      caption: 'The runs %%track cells of this notebook made, in every experiment',
+      caption:
+        'The runs %%track cells of this notebook made, in every experiment',
       isEnabled: () => !!notebooks?.currentWidget,
       execute: () => {
         const panel = notebooks?.currentWidget;
@@ -161,7 +283,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.insertTrack, {
       label: 'Insert %%track cell',
-      caption: 'Add a %%track cell below the active cell (and %load_ext nbtrack when missing)',
+      caption:
+        'Add a %%track cell below the active cell (and %load_ext nbtrack when missing)',
       icon: nbtrackIcon,
       isEnabled: () => !!notebooks?.currentWidget,
       execute: () => {
@@ -211,13 +334,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
             body: JSON.stringify({ path: panel.context.path })
           });
           const names = done.parameters.map(p => p.name).join(', ') || 'none';
-          const notes = done.warnings.length ? ` (${done.warnings.length} warnings)` : '';
+          const notes = done.warnings.length
+            ? ` (${done.warnings.length} warnings)`
+            : '';
           Notification.success(
             `Exported to ${done.out}: run it with nbtrack run ${done.out} (parameters: ${names})${notes}`,
             { autoClose: false }
           );
         } catch (error) {
-          Notification.error(`Export failed: ${(error as Error).message}`, { autoClose: false });
+          Notification.error(`Export failed: ${(error as Error).message}`, {
+            autoClose: false
+          });
         }
       }
     });
@@ -226,6 +353,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       for (const command of [
         CommandIDs.exportProject,
         CommandIDs.insertTrack,
+        CommandIDs.serveModel,
         CommandIDs.showNotebookRuns,
         CommandIDs.showSidebar
       ]) {
@@ -235,8 +363,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings): void => {
-        const read = <K extends keyof ISidebarSettings>(key: K): ISidebarSettings[K] =>
-          (settings.get(key).composite as ISidebarSettings[K]) ?? DEFAULT_SETTINGS[key];
+        const read = <K extends keyof ISidebarSettings>(
+          key: K
+        ): ISidebarSettings[K] =>
+          (settings.get(key).composite as ISidebarSettings[K]) ??
+          DEFAULT_SETTINGS[key];
         sidebar.configure({
           refreshInterval: read('refreshInterval'),
           idleRefreshInterval: read('idleRefreshInterval'),

@@ -1,9 +1,13 @@
-/** The sidebar's Models view: registered models, their versions and aliases. */
+/**
+ * The sidebar's Models view: registered models, their versions and aliases,
+ * and which versions are being served (with Serve and Stop buttons).
+ */
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from './api';
 import { h } from './dom';
 import { formatTime } from './format';
+import { IServedModel, ModelServing } from './serving';
 
 /** A model version as `GET models/{name}` returns it. */
 interface IModelVersion {
@@ -30,11 +34,22 @@ interface IModel {
 export class ModelsView {
   readonly node: HTMLElement;
 
+  /**
+   * `serve` runs the "Serve model" command for a version (it notifies the
+   * user); `serving` lists and stops servers and says when they change.
+   */
   constructor(
     private readonly openRun: (runId: string) => void,
-    private readonly serverSettings: ServerConnection.ISettings
+    private readonly serverSettings: ServerConnection.ISettings,
+    private readonly serving: ModelServing,
+    private readonly serve: (name: string, version: number) => Promise<unknown>
   ) {
-    this.node = h('div', { class: 'jp-nbtrack-Models', 'aria-label': 'Registered models' });
+    this.node = h('div', {
+      class: 'jp-nbtrack-Models',
+      'aria-label': 'Registered models'
+    });
+    // Started or stopped elsewhere (the palette, a notification's Stop): redraw open models.
+    this.serving.changed.connect(() => void this.reloadOpen());
   }
 
   /** Fetch the models again. */
@@ -42,17 +57,28 @@ export class ModelsView {
     let models: IModel[];
     try {
       models = (
-        await requestAPI<{ models: IModel[] }>('models?max_results=1000', this.serverSettings)
+        await requestAPI<{ models: IModel[] }>(
+          'models?max_results=1000',
+          this.serverSettings
+        )
       ).models;
     } catch (error) {
       this.node.replaceChildren(
-        h('div', { role: 'alert', class: 'jp-nbtrack-Sidebar-error' }, (error as Error).message)
+        h(
+          'div',
+          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
+          (error as Error).message
+        )
       );
       return;
     }
     if (!models.length) {
       this.node.replaceChildren(
-        h('p', { class: 'jp-nbtrack-empty' }, 'No registered models yet (nbt.register_model).')
+        h(
+          'p',
+          { class: 'jp-nbtrack-empty' },
+          'No registered models yet (nbt.register_model).'
+        )
       );
       return;
     }
@@ -67,7 +93,7 @@ export class ModelsView {
     const body = h('div', {});
     const details = h(
       'details',
-      { class: 'jp-nbtrack-model' },
+      { class: 'jp-nbtrack-model', 'data-model': model.name },
       h('summary', {}, h('strong', {}, model.name), ` v${latest} `, aliases),
       body
     );
@@ -79,23 +105,53 @@ export class ModelsView {
     return details;
   }
 
+  /** Redraw the versions of every open model (the served column changed). */
+  private async reloadOpen(): Promise<void> {
+    for (const details of this.node.querySelectorAll<HTMLDetailsElement>(
+      'details[open]'
+    )) {
+      const body = details.lastElementChild as HTMLElement | null;
+      const name = details.dataset.model;
+      if (body && name) {
+        await this.loadVersions(name, body);
+      }
+    }
+  }
+
   private async loadVersions(name: string, body: HTMLElement): Promise<void> {
     let model: IModel;
+    let served: IServedModel[];
     try {
-      model = await requestAPI<IModel>(`models/${encodeURIComponent(name)}`, this.serverSettings);
+      [model, served] = await Promise.all([
+        requestAPI<IModel>(
+          `models/${encodeURIComponent(name)}`,
+          this.serverSettings
+        ),
+        this.serving.list()
+      ]);
     } catch (error) {
       body.replaceChildren(h('p', { role: 'alert' }, (error as Error).message));
       return;
     }
     const rows = (model.versions ?? []).map(v => {
       const run = v.run_id
-        ? h('button', { class: 'jp-nbtrack-link', title: `Open run ${v.run_id}` }, v.run_id.slice(0, 8))
+        ? h(
+            'button',
+            { class: 'jp-nbtrack-link', title: `Open run ${v.run_id}` },
+            v.run_id.slice(0, 8)
+          )
         : null;
       run?.addEventListener('click', () => this.openRun(v.run_id as string));
       return h(
         'tr',
-        {},
+        { 'data-version': String(v.version) },
         h('td', {}, `v${v.version}`),
+        // Second, where a narrow sidebar still shows it: the URL is what a user serves for.
+        h(
+          'td',
+          { 'data-key': 'serving' },
+          this.servingCell(name, v.version, served)
+        ),
         h('td', {}, run ?? ''),
         h('td', {}, v.aliases.map(a => `@${a}`).join(' ')),
         h('td', {}, v.current_stage === 'None' ? '' : v.current_stage),
@@ -108,16 +164,80 @@ export class ModelsView {
         'div',
         { class: 'jp-nbtrack-wide' },
         h(
-        'table',
-        { class: 'jp-nbtrack-Sidebar-table', 'aria-label': `Versions of ${name}` },
-        h(
-          'thead',
-          {},
-          h('tr', {}, ...['Version', 'Run', 'Aliases', 'Stage', 'Created'].map(c => h('th', {}, c)))
-        ),
-        h('tbody', {}, ...rows)
+          'table',
+          {
+            class: 'jp-nbtrack-Sidebar-table',
+            'aria-label': `Versions of ${name}`
+          },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...[
+                'Version',
+                'Serving',
+                'Run',
+                'Aliases',
+                'Stage',
+                'Created'
+              ].map(c => h('th', {}, c))
+            )
+          ),
+          h('tbody', {}, ...rows)
         )
       )
     );
+  }
+
+  /** A served version: its URL and a Stop button; otherwise a Serve button. */
+  private servingCell(
+    name: string,
+    version: number,
+    served: IServedModel[]
+  ): HTMLElement {
+    const label = `${name} v${version}`;
+    const running = served.find(s => s.name === name && s.version === version);
+    if (running) {
+      const stop = h(
+        'button',
+        {
+          class: 'jp-nbtrack-Sidebar-button',
+          'aria-label': `Stop serving ${label}`
+        },
+        'Stop'
+      );
+      stop.addEventListener('click', () => {
+        stop.disabled = true;
+        void this.serving.stopAndNotify(running);
+      });
+      return h(
+        'span',
+        { class: 'jp-nbtrack-served' },
+        h(
+          'code',
+          {
+            title: `POST ${running.invocations_url}`,
+            'aria-label': `URL of ${label}`
+          },
+          running.url
+        ),
+        ' ',
+        stop
+      );
+    }
+    const serve = h(
+      'button',
+      { class: 'jp-nbtrack-Sidebar-button', 'aria-label': `Serve ${label}` },
+      'Serve'
+    );
+    serve.addEventListener('click', () => {
+      serve.disabled = true;
+      serve.textContent = 'Starting…';
+      // The command notifies; `changed` redraws this row with the URL (or the button).
+      void this.serve(name, version).finally(() => void this.reloadOpen());
+    });
+    return serve;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A run's detail in the main area: overview, params, metrics with a chart per
- * metric, tags, artifacts (download links) and the lineage code.
+ * metric, tags, artifacts (images and text open in a JupyterLab viewer tab,
+ * every file has a download link) and the lineage code.
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
@@ -9,7 +10,6 @@ import {
   IArtifactList,
   ILineage,
   IMetricHistory,
-  artifactText,
   artifactUrl,
   requestAPI
 } from './api';
@@ -17,17 +17,20 @@ import { lineChart } from './chart';
 import { h } from './dom';
 import {
   IRun,
+  artifactMimeType,
   formatDuration,
   formatNumber,
   formatTime,
-  previewKind,
   runDuration
 } from './format';
 
 /** Chart points per metric: enough for a 320 px wide line. */
 const MAX_POINTS = 500;
 
-function keyValueTable(label: string, entries: Array<[string, string]>): HTMLElement {
+function keyValueTable(
+  label: string,
+  entries: Array<[string, string]>
+): HTMLElement {
   if (!entries.length) {
     return h('p', { class: 'jp-nbtrack-empty' }, `No ${label.toLowerCase()}.`);
   }
@@ -37,7 +40,9 @@ function keyValueTable(label: string, entries: Array<[string, string]>): HTMLEle
     h(
       'tbody',
       {},
-      ...entries.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))
+      ...entries.map(([k, v]) =>
+        h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))
+      )
     )
   );
 }
@@ -61,7 +66,9 @@ export class RunDetail extends Widget {
   constructor(
     readonly runId: string,
     private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings(),
-    private readonly openLineage: ((run: IRun, lineage: ILineage) => void) | null = null
+    private readonly openLineage:
+      ((run: IRun, lineage: ILineage) => void) | null = null,
+    private readonly openArtifact: ((path: string) => void) | null = null
   ) {
     super();
     this.id = `nbtrack-run-${runId}`;
@@ -79,7 +86,11 @@ export class RunDetail extends Widget {
       run = await requestAPI<IRun>(`runs/${this.runId}`, this.serverSettings);
     } catch (error) {
       this.node.replaceChildren(
-        h('div', { role: 'alert', class: 'jp-nbtrack-Sidebar-error' }, (error as Error).message)
+        h(
+          'div',
+          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
+          (error as Error).message
+        )
       );
       return;
     }
@@ -97,10 +108,14 @@ export class RunDetail extends Widget {
           ).catch(() => null)
         )
       ),
-      requestAPI<IArtifactList>(`runs/${this.runId}/artifacts`, this.serverSettings).catch(
-        () => null
-      ),
-      requestAPI<ILineage>(`runs/${this.runId}/lineage`, this.serverSettings).catch(() => null)
+      requestAPI<IArtifactList>(
+        `runs/${this.runId}/artifacts`,
+        this.serverSettings
+      ).catch(() => null),
+      requestAPI<ILineage>(
+        `runs/${this.runId}/lineage`,
+        this.serverSettings
+      ).catch(() => null)
     ]);
     if (this.isDisposed) {
       return;
@@ -143,7 +158,9 @@ export class RunDetail extends Widget {
                 h('strong', {}, metricKeys[i]),
                 ` · ${history.total} points${history.downsampled ? ` (${history.points.length} shown)` : ''}`
               ),
-              lineChart(metricKeys[i], [{ name: metricKeys[i], points: history.points }])
+              lineChart(metricKeys[i], [
+                { name: metricKeys[i], points: history.points }
+              ])
             )
           ]
         : []
@@ -155,7 +172,9 @@ export class RunDetail extends Widget {
         'Metrics',
         metricKeys.map(k => [k, formatNumber(run.metrics[k])])
       ),
-      charts.length ? h('div', { class: 'jp-nbtrack-metrics' }, ...charts) : null
+      charts.length
+        ? h('div', { class: 'jp-nbtrack-metrics' }, ...charts)
+        : null
     );
     const parts: Array<HTMLElement | null> = [
       h('h2', {}, `Run ${info.run_name}`),
@@ -196,13 +215,21 @@ export class RunDetail extends Widget {
               `${lineage.executions.length} cell execution${lineage.executions.length === 1 ? '' : 's'} ran in the kernel for this run.`
             ),
             this.openLineage
-              ? this.button('Open as notebook', () => this.openLineage?.(run, lineage))
+              ? this.button('Open as notebook', () =>
+                  this.openLineage?.(run, lineage)
+                )
               : null,
-            h('pre', { class: 'jp-nbtrack-code', 'aria-label': 'Lineage code' }, lineage.script)
+            h(
+              'pre',
+              { class: 'jp-nbtrack-code', 'aria-label': 'Lineage code' },
+              lineage.script
+            )
           )
         : h('p', { class: 'jp-nbtrack-empty' }, 'No lineage recorded.')
     ];
-    this.node.replaceChildren(...parts.filter((p): p is HTMLElement => p !== null));
+    this.node.replaceChildren(
+      ...parts.filter((p): p is HTMLElement => p !== null)
+    );
   }
 
   private artifactList(list: IArtifactList | null): HTMLElement {
@@ -210,37 +237,50 @@ export class RunDetail extends Widget {
       return h('p', { class: 'jp-nbtrack-empty' }, 'No artifacts.');
     }
     const items = list.files.map(file => this.artifactItem(file));
-    return h('ul', { class: 'jp-nbtrack-artifacts', 'aria-label': 'Artifacts' }, ...items);
+    return h(
+      'ul',
+      { class: 'jp-nbtrack-artifacts', 'aria-label': 'Artifacts' },
+      ...items
+    );
   }
 
   private artifactItem(file: IArtifactList['files'][number]): HTMLElement {
     const name = file.path.split('/').pop() ?? file.path;
     if (!file.is_dir) {
-      const kind = previewKind(file.path);
-      const preview = h('div', { class: 'jp-nbtrack-preview', hidden: true });
-      const toggle = kind
+      const mimeType = this.openArtifact ? artifactMimeType(file.path) : null;
+      const download = h(
+        'a',
+        {
+          href: artifactUrl(this.runId, file.path, this.serverSettings),
+          target: '_blank',
+          rel: 'noopener',
+          download: name,
+          'aria-label': mimeType ? `Download ${name}` : undefined,
+          title: `Download ${file.path}`
+        },
+        mimeType ? '⤓' : name
+      );
+      const open = mimeType
         ? this.button(
-            `Preview ${name}`,
-            () => this.togglePreview(preview, kind, file.path, name),
-            'preview'
+            `Open ${name}`,
+            () => this.openArtifact?.(file.path),
+            name
           )
         : null;
+      if (open) {
+        open.classList.replace('jp-nbtrack-Sidebar-button', 'jp-nbtrack-link');
+        open.title = `Open ${file.path} in a JupyterLab tab (read-only)`;
+      }
       return h(
         'li',
         {},
+        open ?? download,
         h(
-          'a',
-          {
-            href: artifactUrl(this.runId, file.path, this.serverSettings),
-            target: '_blank',
-            rel: 'noopener',
-            download: name
-          },
-          name
+          'span',
+          { class: 'jp-nbtrack-empty' },
+          ` ${formatSize(file.file_size)} `
         ),
-        h('span', { class: 'jp-nbtrack-empty' }, ` ${formatSize(file.file_size)} `),
-        toggle,
-        preview
+        open ? download : null
       );
     }
     // Folders open on demand: one request per level.
@@ -251,36 +291,29 @@ export class RunDetail extends Widget {
         return;
       }
       const query = `path=${encodeURIComponent(file.path)}`;
-      void requestAPI<IArtifactList>(`runs/${this.runId}/artifacts?${query}`, this.serverSettings)
+      void requestAPI<IArtifactList>(
+        `runs/${this.runId}/artifacts?${query}`,
+        this.serverSettings
+      )
         .then(sub => inner.replaceChildren(this.artifactList(sub)))
-        .catch((error: Error) => inner.replaceChildren(h('p', { role: 'alert' }, error.message)));
+        .catch((error: Error) =>
+          inner.replaceChildren(h('p', { role: 'alert' }, error.message))
+        );
     });
     return h('li', {}, details);
   }
 
-  /** Show or hide an artifact's preview (fetched on first show). */
-  private togglePreview(
-    preview: HTMLElement,
-    kind: 'image' | 'text',
-    path: string,
-    name: string
-  ): void {
-    preview.hidden = !preview.hidden;
-    if (preview.hidden || preview.childElementCount) {
-      return;
-    }
-    if (kind === 'image') {
-      preview.append(h('img', { src: artifactUrl(this.runId, path, this.serverSettings), alt: name }));
-      return;
-    }
-    void artifactText(this.runId, path, this.serverSettings)
-      .then(text => preview.append(h('pre', { class: 'jp-nbtrack-code' }, text)))
-      .catch((error: Error) => preview.append(h('p', { role: 'alert' }, error.message)));
-  }
-
   /** A small button named `label` (shown as `text`, default the label). */
-  private button(label: string, onClick: () => void, text = label): HTMLButtonElement {
-    const button = h('button', { class: 'jp-nbtrack-Sidebar-button', 'aria-label': label }, text);
+  private button(
+    label: string,
+    onClick: () => void,
+    text = label
+  ): HTMLButtonElement {
+    const button = h(
+      'button',
+      { class: 'jp-nbtrack-Sidebar-button', 'aria-label': label },
+      text
+    );
     button.addEventListener('click', onClick);
     return button;
   }

@@ -9,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 import { ApiError, IExperiment, requestAPI } from './api';
 import { h } from './dom';
 import { ModelsView } from './models';
+import { ModelServing } from './serving';
 import {
   DEFAULT_SORT,
   FIXED_COLUMNS,
@@ -42,22 +43,28 @@ export interface ISidebarSettings {
 
 export const DEFAULT_SETTINGS: ISidebarSettings = {
   refreshInterval: 2,
-  idleRefreshInterval: 10,
+  idleRefreshInterval: 2,
   defaultColumns: [],
   pageSize: 100
 };
+
+/** The shortest pause between the end of one refresh and the next request. */
+const MIN_GAP_MS = 250;
 
 /** The experiment choice that searches every experiment. */
 const ALL = '*';
 
 /**
  * The runs sidebar. `openRun` shows a run's detail in the main area,
- * `openCompare` several runs side by side.
+ * `openCompare` several runs side by side; the Models tab serves versions
+ * through `serving` and the `serve` command.
  */
 export class RunsSidebar extends Widget {
   constructor(
     private readonly openRun: (runId: string) => void,
     private readonly openCompare: (runIds: string[]) => void,
+    serving: ModelServing,
+    serve: (name: string, version: number) => Promise<unknown>,
     private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
     super();
@@ -72,7 +79,15 @@ export class RunsSidebar extends Widget {
       this.selected.clear();
       void this.loadRuns();
     });
-    const refresh = h('button', { class: 'jp-nbtrack-Sidebar-button', 'aria-label': 'Refresh', title: 'Refresh' }, '↻');
+    const refresh = h(
+      'button',
+      {
+        class: 'jp-nbtrack-Sidebar-button',
+        'aria-label': 'Refresh',
+        title: 'Refresh'
+      },
+      '↻'
+    );
     refresh.addEventListener('click', () => void this.refresh());
 
     this.filterInput = h('input', {
@@ -87,37 +102,80 @@ export class RunsSidebar extends Widget {
         void this.loadRuns();
       }
     });
-    this.errorBox = h('div', { class: 'jp-nbtrack-Sidebar-error', role: 'alert', hidden: true });
-    this.status = h('div', { class: 'jp-nbtrack-Sidebar-status', 'aria-live': 'polite' });
-    this.table = h('table', { class: 'jp-nbtrack-Sidebar-table', 'aria-label': 'Experiment runs' });
-    this.more = h('button', { class: 'jp-nbtrack-Sidebar-button', hidden: true }, 'Load more');
+    this.errorBox = h('div', {
+      class: 'jp-nbtrack-Sidebar-error',
+      role: 'alert',
+      hidden: true
+    });
+    this.status = h('div', {
+      class: 'jp-nbtrack-Sidebar-status',
+      'aria-live': 'polite'
+    });
+    this.table = h('table', {
+      class: 'jp-nbtrack-Sidebar-table',
+      'aria-label': 'Experiment runs'
+    });
+    this.more = h(
+      'button',
+      { class: 'jp-nbtrack-Sidebar-button', hidden: true },
+      'Load more'
+    );
     this.more.addEventListener('click', () => void this.loadRuns(true));
-    this.compare = h('button', { class: 'jp-nbtrack-Sidebar-button', disabled: true }, 'Compare');
+    this.compare = h(
+      'button',
+      { class: 'jp-nbtrack-Sidebar-button', disabled: true },
+      'Compare'
+    );
     this.compare.addEventListener('click', () => {
-      const ids = this.runs.map(r => r.info.run_id).filter(id => this.selected.has(id));
+      const ids = this.runs
+        .map(r => r.info.run_id)
+        .filter(id => this.selected.has(id));
       if (ids.length >= 2) {
         this.openCompare(ids);
       }
     });
 
-    this.models = new ModelsView(openRun, serverSettings);
+    this.models = new ModelsView(openRun, serverSettings, serving, serve);
     this.runsView = h(
       'div',
-      { class: 'jp-nbtrack-Sidebar-view', role: 'tabpanel', 'aria-label': 'Runs' },
-      h('label', { class: 'jp-nbtrack-Sidebar-row' }, 'Experiment ', this.experimentSelect),
+      {
+        class: 'jp-nbtrack-Sidebar-view',
+        role: 'tabpanel',
+        'aria-label': 'Runs'
+      },
+      h(
+        'label',
+        { class: 'jp-nbtrack-Sidebar-row' },
+        'Experiment ',
+        this.experimentSelect
+      ),
       h('div', { class: 'jp-nbtrack-Sidebar-row' }, this.filterInput),
       this.errorBox,
       h('div', { class: 'jp-nbtrack-Sidebar-scroll' }, this.table),
-      h('div', { class: 'jp-nbtrack-Sidebar-actions' }, this.compare, this.more),
+      h(
+        'div',
+        { class: 'jp-nbtrack-Sidebar-actions' },
+        this.compare,
+        this.more
+      ),
       this.status
     );
     this.modelsView = h(
       'div',
-      { class: 'jp-nbtrack-Sidebar-view', role: 'tabpanel', 'aria-label': 'Models', hidden: true },
+      {
+        class: 'jp-nbtrack-Sidebar-view',
+        role: 'tabpanel',
+        'aria-label': 'Models',
+        hidden: true
+      },
       this.models.node
     );
     const tab = (label: string, selected: boolean): HTMLButtonElement => {
-      const button = h('button', { role: 'tab', 'aria-selected': String(selected) }, label);
+      const button = h(
+        'button',
+        { role: 'tab', 'aria-selected': String(selected) },
+        label
+      );
       button.addEventListener('click', () => this.showView(label === 'Models'));
       return button;
     };
@@ -127,7 +185,11 @@ export class RunsSidebar extends Widget {
         'div',
         { class: 'jp-nbtrack-Sidebar-header' },
         h('h2', {}, 'nbtrack'),
-        h('div', { role: 'tablist', class: 'jp-nbtrack-Sidebar-tabs' }, ...this.tabs),
+        h(
+          'div',
+          { role: 'tablist', class: 'jp-nbtrack-Sidebar-tabs' },
+          ...this.tabs
+        ),
         refresh
       ),
       this.runsView,
@@ -191,6 +253,7 @@ export class RunsSidebar extends Widget {
 
   dispose(): void {
     window.clearTimeout(this.timer);
+    this.pending?.abort();
     super.dispose();
   }
 
@@ -219,11 +282,18 @@ export class RunsSidebar extends Widget {
       this.experimentId = named?.experiment_id ?? '';
     }
     this.experimentSelect.replaceChildren(
-      h('option', { value: ALL, selected: this.experimentId === ALL }, 'All experiments'),
+      h(
+        'option',
+        { value: ALL, selected: this.experimentId === ALL },
+        'All experiments'
+      ),
       ...this.experiments.map(e =>
         h(
           'option',
-          { value: e.experiment_id, selected: e.experiment_id === this.experimentId },
+          {
+            value: e.experiment_id,
+            selected: e.experiment_id === this.experimentId
+          },
           e.name
         )
       )
@@ -232,20 +302,40 @@ export class RunsSidebar extends Widget {
     await this.loadRuns();
   }
 
-  /** Fetch the first page (or, with `append`, the next one) of the current query. */
+  /** What the runs table shows: only a response to the query still current may render. */
+  private queryKey(): string {
+    return JSON.stringify([this.experimentId, this.filter, this.sort]);
+  }
+
+  /**
+   * Fetch the first page (or, with `append`, the next one) of the current query.
+   *
+   * Each call aborts the request before it: a periodic refresh still in
+   * flight when the user filters or sorts must never render over the newer
+   * query's rows. A response renders only if its request is the latest and
+   * the query it was made for is still the one shown.
+   */
   private async loadRuns(append = false, quiet = false): Promise<void> {
     window.clearTimeout(this.timer);
+    this.pending?.abort();
+    this.pending = null;
     if (!this.experimentId) {
       this.runs = [];
       this.renderTable();
       this.status.textContent = 'No experiments yet.';
       return;
     }
-    const ticket = ++this.ticket;
+    const controller = new AbortController();
+    this.pending = controller;
+    this.lastStart = Date.now();
+    const key = this.queryKey();
     // A refresh keeps as many rows as are shown, in one request.
     const size = append
       ? this.settings.pageSize
-      : Math.min(1000, Math.max(this.settings.pageSize, quiet ? this.runs.length : 0));
+      : Math.min(
+          1000,
+          Math.max(this.settings.pageSize, quiet ? this.runs.length : 0)
+        );
     const query = runsQueryString({
       experimentId:
         this.experimentId === ALL
@@ -259,25 +349,45 @@ export class RunsSidebar extends Widget {
     if (!quiet) {
       this.status.textContent = 'Loading…';
     }
+    const current = (): boolean =>
+      this.pending === controller &&
+      !controller.signal.aborted &&
+      key === this.queryKey();
+    let changed = true;
     try {
-      const body = await requestAPI<{ runs: IRun[]; next_page_token: string | null }>(
-        `runs?${query}`,
-        this.serverSettings
-      );
-      if (ticket !== this.ticket) {
+      const body = await requestAPI<{
+        runs: IRun[];
+        next_page_token: string | null;
+      }>(`runs?${query}`, this.serverSettings, { signal: controller.signal });
+      if (!current()) {
         return;
       }
-      this.runs = append ? [...this.runs, ...body.runs] : body.runs;
+      const runs = append ? [...this.runs, ...body.runs] : body.runs;
+      const shown = JSON.stringify([runs, body.next_page_token]);
+      // An unchanged table is not rebuilt: rows under the pointer stay put between refreshes.
+      changed = !quiet || shown !== this.shown || !this.errorBox.hidden;
+      this.shown = shown;
+      this.runs = runs;
       this.nextPageToken = body.next_page_token;
       this.showError('');
     } catch (error) {
-      if (ticket !== this.ticket) {
+      if (!current()) {
         return;
       }
-      const prefix = error instanceof ApiError && error.status === 400 ? '' : 'Cannot load runs: ';
+      this.shown = '';
+      const prefix =
+        error instanceof ApiError && error.status === 400
+          ? ''
+          : 'Cannot load runs: ';
       this.showError(prefix + (error as Error).message);
+    } finally {
+      if (this.pending === controller) {
+        this.pending = null;
+      }
     }
-    this.renderTable();
+    if (changed) {
+      this.renderTable();
+    }
     this.schedule();
   }
 
@@ -288,7 +398,18 @@ export class RunsSidebar extends Widget {
       ? this.settings.refreshInterval
       : this.settings.idleRefreshInterval;
     if (seconds > 0 && this.isVisible) {
-      this.timer = window.setTimeout(() => void this.loadRuns(false, true), seconds * 1000);
+      // Counted from when the last request left, so a new run shows within the
+      // interval plus one request's time; never closer than MIN_GAP_MS, so a
+      // slow server is not asked again before it breathes.
+      const delay = Math.max(
+        MIN_GAP_MS,
+        seconds * 1000 - (Date.now() - this.lastStart)
+      );
+      this.timer = window.setTimeout(() => {
+        if (!this.pending) {
+          void this.loadRuns(false, true);
+        }
+      }, delay);
     }
   }
 
@@ -299,7 +420,11 @@ export class RunsSidebar extends Widget {
 
   private renderTable(): void {
     const columns = chooseColumns(this.runs, this.settings.defaultColumns);
-    const header = (id: string, label: string, orderKey: string | null): HTMLElement => {
+    const header = (
+      id: string,
+      label: string,
+      orderKey: string | null
+    ): HTMLElement => {
       const th = h(
         'th',
         {
@@ -338,7 +463,11 @@ export class RunsSidebar extends Widget {
       })
     );
     const rows = this.runs.map(run => {
-      const open = h('button', { class: 'jp-nbtrack-link', title: `Open run ${run.info.run_id}` }, run.info.run_name || run.info.run_id.slice(0, 8));
+      const open = h(
+        'button',
+        { class: 'jp-nbtrack-link', title: `Open run ${run.info.run_id}` },
+        run.info.run_name || run.info.run_id.slice(0, 8)
+      );
       open.addEventListener('click', () => this.openRun(run.info.run_id));
       const status = run.info.status;
       const id = run.info.run_id;
@@ -362,7 +491,13 @@ export class RunsSidebar extends Widget {
         h(
           'td',
           { 'data-key': 'status' },
-          h('span', { class: `jp-nbtrack-badge jp-nbtrack-badge-${status.toLowerCase()}` }, status)
+          h(
+            'span',
+            {
+              class: `jp-nbtrack-badge jp-nbtrack-badge-${status.toLowerCase()}`
+            },
+            status
+          )
         ),
         h('td', { 'data-key': 'name' }, open),
         h(
@@ -370,11 +505,18 @@ export class RunsSidebar extends Widget {
           { 'data-key': 'start', title: formatTime(run.info.start_time) },
           formatShortTime(run.info.start_time)
         ),
-        h('td', { 'data-key': 'duration', class: 'jp-nbtrack-num' }, formatDuration(runDuration(run))),
+        h(
+          'td',
+          { 'data-key': 'duration', class: 'jp-nbtrack-num' },
+          formatDuration(runDuration(run))
+        ),
         ...columns.map(c =>
           h(
             'td',
-            { 'data-key': c, class: c.startsWith('metrics.') ? 'jp-nbtrack-num' : undefined },
+            {
+              'data-key': c,
+              class: c.startsWith('metrics.') ? 'jp-nbtrack-num' : undefined
+            },
             columnValue(run, c)
           )
         )
@@ -387,11 +529,15 @@ export class RunsSidebar extends Widget {
     this.status.textContent =
       `${this.runs.length} run${this.runs.length === 1 ? '' : 's'}` +
       (this.nextPageToken ? ' (more available)' : '') +
-      (running ? ` · ${running} running, refreshing every ${this.settings.refreshInterval} s` : '');
+      (running
+        ? ` · ${running} running, refreshing every ${this.settings.refreshInterval} s`
+        : '');
   }
 
   private updateCompare(): void {
-    const count = this.runs.filter(r => this.selected.has(r.info.run_id)).length;
+    const count = this.runs.filter(r =>
+      this.selected.has(r.info.run_id)
+    ).length;
     this.compare.textContent = `Compare (${count})`;
     this.compare.disabled = count < 2;
   }
@@ -405,7 +551,11 @@ export class RunsSidebar extends Widget {
   private runs: IRun[] = [];
   private nextPageToken: string | null = null;
   private loaded = false;
-  private ticket = 0;
+  /** The runs request in flight, aborted by the next one. */
+  private pending: AbortController | null = null;
+  /** The runs and page token last rendered by loadRuns, to skip identical refreshes. */
+  private shown = '';
+  private lastStart = 0;
   private timer = 0;
   private readonly experimentSelect: HTMLSelectElement;
   private readonly filterInput: HTMLInputElement;

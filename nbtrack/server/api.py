@@ -18,6 +18,7 @@ from nbtrack.errors import InvalidInput, NbtrackError, NotFoundError
 
 if TYPE_CHECKING:
     from nbtrack.entities import Run
+    from nbtrack.server.serving import ModelServers
     from nbtrack.tracking.client import Client
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
     "run_detail",
     "run_lineage",
     "search_runs",
+    "serve_model",
+    "served_models",
+    "stop_served_model",
 ]
 
 DEFAULT_MAX_POINTS = 2000
@@ -261,3 +265,22 @@ def export_notebook(root: str, body: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "warnings": project.warnings,
     }
+
+
+def served_models(servers: ModelServers) -> dict[str, Any]:
+    """``GET serving``: the model versions this Jupyter server is serving, oldest first."""
+    return {"servers": [s.to_dict() for s in servers.list()]}
+
+
+def serve_model(servers: ModelServers, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST serving``: serve ``{"name": ..., "version": ...}`` on a free port of 127.0.0.1.
+
+    Answers once the scoring server accepts requests; a version already
+    served answers with its running server.
+    """
+    return servers.start(client, body.get("name"), body.get("version")).to_dict()
+
+
+def stop_served_model(servers: ModelServers, server_id: str) -> dict[str, Any]:
+    """``DELETE serving/{server_id}``: stop one scoring server."""
+    return {"stopped": servers.stop(server_id).to_dict()}

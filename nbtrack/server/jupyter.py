@@ -5,20 +5,28 @@ Loaded by Jupyter Server (``jpserver_extensions: {"nbtrack": true}``, which
 ``c.NbtrackServer.tracking_uri``, else ``NBTRACK_TRACKING_URI``, else the
 nearest ``.nbtrack/`` of the folder Jupyter serves. Every handler is
 ``@tornado.web.authenticated`` and XSRF-checked for writes by Jupyter's
-``APIHandler``; errors are mapped in one place (:meth:`NbtrackHandler.write_error`).
+``APIHandler``; errors are mapped in one place (:meth:`NbtrackHandler.write_error`)
+and logged in one place (:meth:`NbtrackHandler.log_exception`): a caller's
+mistake (4xx) is one warning line, a server fault (5xx) keeps its traceback.
+
+"Serve model" starts scoring servers as child processes
+(:class:`~nbtrack.server.serving.ModelServers`), stopped when this server exits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import mimetypes
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
+import tornado.log
 import tornado.web
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
@@ -26,6 +34,9 @@ from traitlets import Unicode
 from traitlets.config import Configurable
 
 from nbtrack.server import api
+
+if TYPE_CHECKING:
+    from nbtrack.server.serving import ModelServers
 
 __all__ = ["NbtrackServer", "load_jupyter_server_extension"]
 
@@ -54,6 +65,21 @@ class NbtrackHandler(APIHandler):
             self.settings["nbtrack_client"] = found
         return found
 
+    @property
+    def servers(self) -> ModelServers:
+        """The :class:`~nbtrack.server.serving.ModelServers` of this Jupyter server."""
+        return self.settings["nbtrack_servers"]
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object; 400 otherwise."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, "The body must be JSON") from None
+        if not isinstance(body, dict):
+            raise tornado.web.HTTPError(400, "The body must be a JSON object")
+        return body
+
     def query(self) -> dict[str, str]:
         """The query string's last value per key."""
         return {k: self.get_query_argument(k) for k in self.request.query_arguments}
@@ -63,6 +89,33 @@ class NbtrackHandler(APIHandler):
         body = await asyncio.get_running_loop().run_in_executor(None, work)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """A caller's mistake (4xx) is one warning line; a fault of the server keeps its traceback.
+
+        A bad filter or an unknown run is expected traffic: a traceback for
+        each would bury the real faults in the log.
+        """
+        if isinstance(value, tornado.web.HTTPError):
+            status = value.status_code
+            message = value.log_message or ""
+        elif value is not None:
+            status, body = api.error_body(value)
+            message = body["message"]
+        else:
+            status, message = 500, ""
+        if status >= 500:
+            super().log_exception(typ, value, tb)
+            return
+        one_line = " ".join(message.split())
+        tornado.log.app_log.warning(
+            "%d %s %s: %s", status, self.request.method, self.request.path, one_line
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors as ``{"error_code", "message"}``: nbtrack's own with their 4xx status."""
@@ -197,14 +250,33 @@ class ExportHandler(NbtrackHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         """Export; the body names the notebook and the output folder."""
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise tornado.web.HTTPError(400, "The body must be JSON") from None
-        if not isinstance(body, dict):
-            raise tornado.web.HTTPError(400, "The body must be a JSON object")
+        body = self.json_body()
         root = self.settings["server_root_dir"]
         await self.reply(lambda: api.export_notebook(root, body))
+
+
+class ServingHandler(NbtrackHandler):
+    """``GET`` and ``POST /nbtrack/api/serving``: served model versions; serve another."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """The model versions being served."""
+        await self.reply(lambda: api.served_models(self.servers))
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        """Serve the registered model version the body names."""
+        body = self.json_body()
+        await self.reply(lambda: api.serve_model(self.servers, self.client, body))
+
+
+class ServedHandler(NbtrackHandler):
+    """``DELETE /nbtrack/api/serving/{server_id}``."""
+
+    @tornado.web.authenticated
+    async def delete(self, server_id: str) -> None:
+        """Stop one scoring server."""
+        await self.reply(lambda: api.stop_served_model(self.servers, server_id))
 
 
 _RUN = r"(?P<run_id>[0-9a-fA-F]{32})"
@@ -220,6 +292,8 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     ("models/(?P<name>[^/]+)", ModelHandler),
     ("compare", CompareHandler),
     ("export", ExportHandler),
+    ("serving", ServingHandler),
+    ("serving/(?P<server_id>[0-9a-f]+)", ServedHandler),
 ]
 
 
@@ -239,6 +313,13 @@ def load_jupyter_server_extension(serverapp: Any) -> None:
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "nbtrack", "api")
     web_app.settings["nbtrack_tracking_uri"] = _tracking_uri(serverapp)
+    from nbtrack.server.serving import ModelServers
+
+    servers = ModelServers(web_app.settings["nbtrack_tracking_uri"])
+    web_app.settings["nbtrack_servers"] = servers
+    # A function-based extension gets no stop hook; the children also stop on
+    # their own when this process ends (their stdin closes), this only waits for them.
+    atexit.register(servers.stop_all)
     web_app.add_handlers(
         ".*$", [(url_path_join(base, path) + "/?$", handler) for path, handler in ROUTES]
     )

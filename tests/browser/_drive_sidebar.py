@@ -5,9 +5,12 @@
 Its own process, like ``_drive_panels.py`` (Playwright's event loop must not
 meet pytest's). It opens the sidebar, sorts by a header click, filters, shows
 a filter error, watches the table refresh while a run is RUNNING (it ends that
-run and starts another through ``nbtrack.Client`` on ``STORE``), opens a run's
-detail, and inserts a ``%%track`` cell from the command palette. Elements are
-found by role and label.
+run and starts another through ``nbtrack.Client`` on ``STORE``) and while idle
+(a run made through the client, and the ``%%track`` run of a cell run in the
+lab, each timed from its creation), opens a run's detail and its artifacts in
+JupyterLab's viewers, inserts a ``%%track`` cell from the command palette, and
+serves a registered model from the Models tab (scored over real HTTP, then
+stopped from the notification). Elements are found by role and label.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import re
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +73,16 @@ def wait_rows(page: Page, count: int) -> None:
             "?.value})"
         )
         raise AssertionError(f"expected {count} rows; the sidebar shows {state}") from exc
+
+
+def score(url: str, rows: list[list[float]]) -> Any:
+    """POST a ``dataframe_split`` payload with one column ``x`` to ``url/invocations``."""
+    body = json.dumps({"dataframe_split": {"columns": ["x"], "data": rows}}).encode()
+    request = urllib.request.Request(
+        f"{url}/invocations", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())["predictions"]
 
 
 def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
@@ -161,11 +175,10 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         wait_rows(page, 1)
         seen["live_status_before"] = column(runs, "status")
         client = nbtrack.Client(store)
-        live_id = client.search_runs([client.get_experiment_by_name("live").experiment_id], "")[
-            0
-        ].info.run_id
+        live_exp = client.get_experiment_by_name("live").experiment_id
+        live_id = client.search_runs([live_exp], "")[0].info.run_id
         client.set_terminated(live_id)
-        client.create_run(client.get_experiment_by_name("live").experiment_id, run_name="late")
+        client.create_run(live_exp, run_name="late")
         started = time.monotonic()
         wait_rows(page, 2)
         page.wait_for_function(
@@ -175,6 +188,24 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         )
         seen["live_refresh_s"] = time.monotonic() - started
         seen["live_status_after"] = sorted(column(runs, "status"))
+
+        # Idle (nothing RUNNING shown): a run created elsewhere shows within the idle
+        # interval (2 s) plus one request. Measured from its creation in the store.
+        late_id = next(
+            r.info.run_id for r in client.search_runs([live_exp], "") if r.info.status == "RUNNING"
+        )
+        client.set_terminated(late_id)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll("
+            '\'table[aria-label="Experiment runs"] td[data-key="status"]\')]'
+            ".every((td) => td.textContent.trim() === 'FINISHED')"
+        )
+        # Let the sidebar settle into its idle rhythm before the run appears.
+        page.wait_for_timeout(500)
+        outside = client.create_run(live_exp, run_name="outside")
+        client.set_terminated(outside.info.run_id)
+        runs.get_by_role("button", name="outside", exact=True).wait_for()
+        seen["idle_appear_s"] = time.time() - outside.info.start_time / 1000
 
         # A run's detail in the main area: params, a chart per metric, artifacts, lineage.
         experiment.select_option(label="wine")
@@ -187,19 +218,34 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         path_d = detail.locator("svg.jp-nbtrack-chart path.jp-nbtrack-chart-line").first
         seen["chart_path_points"] = (path_d.get_attribute("d") or "").count("L") + 1
         seen["params"] = detail.get_by_role("table", name="Params").locator("th").all_inner_texts()
-        link = detail.get_by_role("link", name="notes.txt")
+        link = detail.get_by_role("link", name="Download notes.txt")
         href = link.get_attribute("href") or ""
         seen["artifact_href"] = href
         answer = page.request.get(href)
         seen["artifact_status"] = answer.status
         seen["artifact_body"] = answer.text()
-        detail.get_by_role("button", name="Preview notes.txt").click()
-        seen["text_preview"] = detail.locator(".jp-nbtrack-preview pre").first.inner_text()
-        detail.get_by_role("button", name="Preview plot.png").click()
-        seen["image_preview_width"] = page.wait_for_function(
-            "() => { const i = document.querySelector('.jp-nbtrack-RunDetail "
-            ".jp-nbtrack-preview img'); return i && i.complete && i.naturalWidth; }"
+        seen["download_only"] = detail.get_by_role("link", name="model.pkl").count()
+        page.screenshot(path=str(shots / "sidebar-04-run-detail.png"))
+        # Text and images open in JupyterLab's own renderers, in main-area tabs.
+        detail.get_by_role("button", name="Open notes.txt").click()
+        text_tab = page.locator(".jp-nbtrack-ArtifactViewer[data-artifact='notes.txt']")
+        text_tab.locator(".jp-RenderedText").wait_for()
+        seen["text_viewer"] = text_tab.locator(".jp-RenderedText").inner_text()
+        seen["text_viewer_tab"] = page.get_by_role("tab", name="notes.txt").count()
+        page.get_by_role("tab", name=re.compile(r"^Run run-00")).click()
+        detail.get_by_role("button", name="Open plot.png").click()
+        seen["image_viewer_width"] = page.wait_for_function(
+            "() => { const i = document.querySelector(\"[data-artifact='plot.png'] "
+            '.jp-RenderedImage img"); return i && i.complete && i.naturalWidth; }'
         ).json_value()
+        seen["image_viewer_tab"] = page.get_by_role("tab", name="plot.png").count()
+        page.screenshot(path=str(shots / "sidebar-10-artifact-image.png"))
+        page.get_by_role("tab", name=re.compile(r"^Run run-00")).click()
+        detail.get_by_role("button", name="Open params.json").click()
+        json_tab = page.locator(".jp-nbtrack-ArtifactViewer[data-artifact='params.json']")
+        json_tab.locator(".jp-RenderedJSON").wait_for()
+        json_tab.get_by_text("alpha").first.wait_for()
+        seen["json_viewer"] = json_tab.inner_text()
         page.screenshot(path=str(shots / "sidebar-04-run-detail.png"))
 
         # The palette command in an open notebook: %load_ext nbtrack first, then %%track.
@@ -216,14 +262,28 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         ]
         page.screenshot(path=str(shots / "sidebar-05-insert-track.png"))
 
-        # Run them: the %%track run is tagged with the notebook, and the command finds it.
+        # "Show runs of this notebook" (none yet), then run the cells: the %%track run
+        # is tagged with the notebook and appears in the idle sidebar by itself.
+        palette_command(page, "Show runs of this notebook")
+        page.wait_for_function(
+            "() => document.querySelector('.jp-nbtrack-Sidebar-status')?.textContent === '0 runs'"
+        )
+        page.wait_for_timeout(500)
         menu(page, "Run", "Run All Cells")
+        row = runs.locator("tbody tr").first
+        row.wait_for()
+        appeared = time.time()
+        notebook_run = client.get_run(row.get_attribute("data-run-id") or "")
+        seen["notebook_appear_s"] = appeared - notebook_run.info.start_time / 1000
         page.wait_for_function(
             "() => [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]"
             ".every((p) => /\\[\\d+\\]/.test(p.textContent))"
         )
-        palette_command(page, "Show runs of this notebook")
-        wait_rows(page, 1)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll("
+            '\'table[aria-label="Experiment runs"] td[data-key="status"]\')]'
+            ".map((td) => td.textContent.trim()).join() === 'FINISHED'"
+        )
         seen["notebook_runs_filter"] = box.input_value()
         seen["notebook_runs_experiment"] = experiment.input_value()
         seen["notebook_runs_status"] = column(runs, "status")
@@ -260,7 +320,28 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         versions.locator("tbody tr").first.wait_for()
         seen["model_versions"] = versions.locator("tbody tr td:first-child").all_inner_texts()
         page.screenshot(path=str(shots / "sidebar-09-models.png"))
-        versions.locator("tbody tr").last.get_by_role("button").click()
+        # Serve a version from the Models tab, score over real HTTP, stop it from the toast.
+        models.locator("summary", has_text="line").click()
+        line = models.get_by_role("table", name="Versions of line")
+        line.get_by_role("button", name="Serve line v1").click()
+        toast = page.locator(".Toastify__toast", has_text="Serving models:/line/1 at")
+        toast.wait_for(timeout=90_000)
+        seen["serve_toast"] = toast.inner_text()
+        served_url = line.get_by_label("URL of line v1")
+        served_url.wait_for()
+        seen["served_url"] = served_url.inner_text()
+        seen["served_predictions"] = score(seen["served_url"], [[10.0], [-1.0]])
+        page.screenshot(path=str(shots / "sidebar-11-serving.png"))
+        toast.get_by_role("button", name="Stop").click()
+        line.get_by_role("button", name="Serve line v1").wait_for()
+        try:
+            score(seen["served_url"], [[1.0]])
+            seen["served_after_stop"] = "answered"
+        except OSError as error:
+            seen["served_after_stop"] = type(error).__name__
+        versions.locator("tbody tr").last.get_by_role(
+            "button", name=re.compile(r"^[0-9a-f]{8}$")
+        ).click()
         seen["model_run_heading"] = page.get_by_role(
             "heading", name="Run run-00"
         ).first.inner_text()

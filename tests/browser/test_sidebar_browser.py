@@ -3,8 +3,10 @@
 JupyterLab 4 serves a temporary root on 127.0.0.1 with a token; its nbtrack
 server extension reads a store seeded here (``NBTRACK_TRACKING_URI``). The
 driver (``_drive_sidebar.py``, its own process) opens the sidebar, sorts,
-filters, sees a filter error, watches a live refresh, opens a run with a chart
-and an artifact link, and runs the "Insert %%track cell" command.
+filters, sees a filter error, watches a live refresh (and a run made elsewhere
+appear while idle), opens a run with a chart and its artifacts in JupyterLab's
+viewers, serves a registered model from the Models tab, and runs the
+"Insert %%track cell" command.
 Screenshots go to ``tests/browser-artifacts/``.
 """
 
@@ -19,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import pytest
 from PIL import Image
+from sklearn.linear_model import LinearRegression
 
 import nbtrack
 from nbtrack.entities import Metric, Param
+from nbtrack.models.api import save_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,8 +40,9 @@ DRIVE_TIMEOUT_S = 90
 
 def _seed(store: Path) -> None:
     """``wine``: twelve finished runs (rmse = 1 / (i + 1), model rf on odd runs, a 30-step
-    loss curve, a text artifact), runs 0 and 1 registered as ``wine-model`` v1 (alias
-    ``champion``) and v2; ``live``: one RUNNING run."""
+    loss curve, a text artifact; run 0 also an image, a JSON and a pickle), runs 0 and 1
+    registered as ``wine-model`` v1 (alias ``champion``) and v2; ``live``: one RUNNING
+    run; ``fit``: a scikit-learn model y = 2x + 1 registered as ``line`` v1."""
     client = nbtrack.Client(str(store))
     experiment_id = client.create_experiment("wine")
     for i in range(12):
@@ -51,6 +57,9 @@ def _seed(store: Path) -> None:
         if i == 0:
             Image.new("RGB", (40, 20), "red").save(store.parent / "plot.png")
             client.log_artifact(run_id, str(store.parent / "plot.png"))
+            client.log_dict(run_id, {"alpha": 0.0, "model": "lr"}, "params.json")
+            (store.parent / "model.pkl").write_bytes(b"\x80\x04N.")
+            client.log_artifact(run_id, str(store.parent / "model.pkl"))
         if i < 2:
             if i == 0:
                 client.create_registered_model("wine-model")
@@ -58,6 +67,13 @@ def _seed(store: Path) -> None:
         client.set_terminated(run_id)
     client.set_registered_model_alias("wine-model", "champion", 1)
     client.create_run(client.create_experiment("live"), run_name="live-run")
+    fit_id = client.create_run(client.create_experiment("fit"), run_name="fit").info.run_id
+    x = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    save_model(LinearRegression().fit(x, 2 * x["x"] + 1), store.parent / "line", input_example=x)
+    client.log_artifacts(fit_id, str(store.parent / "line"), "model")
+    client.set_terminated(fit_id)
+    client.create_registered_model("line")
+    client.create_model_version("line", f"runs:/{fit_id}/model", run_id=fit_id)
 
 
 @pytest.fixture
@@ -93,6 +109,8 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
         proc.stderr[-4000:] + "\n--- lab log ---\n" + lab.log.read_text()[-3000:]
     )
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Shown with the failure report: how long the live-refresh waits took.
+    print({k: seen[k] for k in ("live_refresh_s", "idle_appear_s", "notebook_appear_s")})
 
     assert {"wine", "live"} <= set(seen["experiments"])
     assert seen["rows"] == 12
@@ -106,12 +124,19 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert seen["live_status_before"] == ["RUNNING"]
     assert seen["live_status_after"] == ["FINISHED", "RUNNING"]
     assert seen["live_refresh_s"] < 5
+    # Idle, a run made elsewhere shows within the 2 s idle interval plus one request:
+    # one made through nbtrack.Client, and the %%track run of a cell run in this lab.
+    assert seen["idle_appear_s"] < 2.5
+    assert seen["notebook_appear_s"] < 2.5
     assert seen["chart_svgs"] >= 1 and seen["chart_path_points"] == 30
     assert seen["params"] == ["alpha", "model"]
     assert "/nbtrack/api/runs/" in seen["artifact_href"]
     assert seen["artifact_status"] == 200 and seen["artifact_body"] == "notes of run 0\n"
-    assert seen["text_preview"].strip() == "notes of run 0"
-    assert seen["image_preview_width"] == 40
+    assert seen["download_only"] == 1  # model.pkl: a download link, no viewer
+    # Text, an image and JSON open in JupyterLab's own renderers, each in a tab.
+    assert seen["text_viewer"].strip() == "notes of run 0" and seen["text_viewer_tab"] == 1
+    assert seen["image_viewer_width"] == 40 and seen["image_viewer_tab"] == 1
+    assert "alpha" in seen["json_viewer"] and "lr" in seen["json_viewer"]
     assert seen["cells"][0] == "%load_ext nbtrack"
     assert seen["cells"][2].startswith("%%track")
     # The %%track cell's run, found by "Show runs of this notebook" in every experiment.
@@ -130,6 +155,11 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     )
     assert seen["model_versions"] == ["v2", "v1"]
     assert seen["model_run_heading"] == "Run run-00"
+    # "Serve" on line v1: a toast and the row give the URL; it scores y = 2x + 1.
+    assert seen["served_url"].startswith("http://127.0.0.1:")
+    assert seen["served_url"] in seen["serve_toast"]
+    assert seen["served_predictions"] == pytest.approx([21.0, -1.0])
+    assert seen["served_after_stop"] in {"URLError", "ConnectionRefusedError"}
     assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
     # Text stays readable on both themes (WCAG AA for normal text).
     for theme in ("contrast_light", "contrast_dark"):

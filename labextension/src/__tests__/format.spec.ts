@@ -1,6 +1,7 @@
 import {
   IRun,
   ariaSort,
+  artifactMimeType,
   chooseColumns,
   columnValue,
   formatDuration,
@@ -11,12 +12,15 @@ import {
   loadsNbtrack,
   nextSort,
   notebookFilter,
-  previewKind,
+  parseModelVersion,
   quoteKey,
   runsQueryString
 } from '../format';
 
-function run(params: Record<string, string>, metrics: Record<string, number | string>): IRun {
+function run(
+  params: Record<string, string>,
+  metrics: Record<string, number | string>
+): IRun {
   return {
     info: {
       run_id: 'a'.repeat(32),
@@ -52,7 +56,12 @@ describe('runsQueryString', () => {
   });
 
   it('leaves out an empty filter and no sort', () => {
-    const q = runsQueryString({ experimentId: '1', filter: '  ', sort: null, maxResults: 5 });
+    const q = runsQueryString({
+      experimentId: '1',
+      filter: '  ',
+      sort: null,
+      maxResults: 5
+    });
     expect(q).toBe('experiment_id=1&max_results=5');
   });
 });
@@ -62,7 +71,10 @@ describe('sorting', () => {
     const first = nextSort(null, 'metrics.rmse');
     expect(first).toEqual({ key: 'metrics.rmse', ascending: true });
     expect(nextSort(first, 'metrics.rmse').ascending).toBe(false);
-    expect(nextSort(first, 'params.alpha')).toEqual({ key: 'params.alpha', ascending: true });
+    expect(nextSort(first, 'params.alpha')).toEqual({
+      key: 'params.alpha',
+      ascending: true
+    });
     expect(ariaSort(first, 'metrics.rmse')).toBe('ascending');
     expect(ariaSort(first, 'params.alpha')).toBe('none');
   });
@@ -75,8 +87,13 @@ describe('sorting', () => {
 
 describe('columns', () => {
   it('takes configured columns, else the first keys found', () => {
-    const runs = [run({ b: '1', a: '2' }, { loss: 0.5 }), run({ c: '3' }, { acc: 1 })];
-    expect(chooseColumns(runs, ['metrics.loss', 'bogus'])).toEqual(['metrics.loss']);
+    const runs = [
+      run({ b: '1', a: '2' }, { loss: 0.5 }),
+      run({ c: '3' }, { acc: 1 })
+    ];
+    expect(chooseColumns(runs, ['metrics.loss', 'bogus'])).toEqual([
+      'metrics.loss'
+    ]);
     expect(chooseColumns(runs, [], 2)).toEqual([
       'metrics.acc',
       'metrics.loss',
@@ -126,30 +143,55 @@ describe('linePath', () => {
 describe('loadsNbtrack', () => {
   it('finds %load_ext nbtrack on any line', () => {
     expect(loadsNbtrack(['import os', 'x = 1\n%load_ext nbtrack'])).toBe(true);
-    expect(loadsNbtrack(['%load_ext nbtrackx', '# %load_ext nbtrack'])).toBe(false);
+    expect(loadsNbtrack(['%load_ext nbtrackx', '# %load_ext nbtrack'])).toBe(
+      false
+    );
   });
 });
 
 describe('notebookFilter', () => {
   it('matches the path at the end of the source tag, quotes made wildcards', () => {
-    expect(notebookFilter("a/it's.ipynb")).toBe("tags.`nbtrack.source.name` LIKE '%a/it_s.ipynb'");
+    expect(notebookFilter("a/it's.ipynb")).toBe(
+      "tags.`nbtrack.source.name` LIKE '%a/it_s.ipynb'"
+    );
   });
 });
 
 describe('artifacts and lineage', () => {
-  it('previews images and text by name', () => {
-    expect(previewKind('plots/roc.PNG')).toBe('image');
-    expect(previewKind('model/MLmodel')).toBe('text');
-    expect(previewKind('model.pkl')).toBeNull();
+  it('opens images, JSON and text in JupyterLab viewers by name; others are downloads', () => {
+    expect(artifactMimeType('plots/roc.PNG')).toBe('image/png');
+    expect(artifactMimeType('plots/roc.svg')).toBe('image/svg+xml');
+    expect(artifactMimeType('model/MLmodel')).toBe('text/plain');
+    expect(artifactMimeType('eval/metrics.json')).toBe('application/json');
+    expect(artifactMimeType('conda.yaml')).toBe('text/plain');
+    expect(artifactMimeType('table.csv')).toBe('text/plain');
+    expect(artifactMimeType('model.pkl')).toBeNull();
+    expect(artifactMimeType('.json')).toBeNull();
+    expect(artifactMimeType('Makefile')).toBeNull();
   });
 
   it('turns executions into an nbformat 4 notebook', () => {
     const nb = lineageNotebook('r', [
       { source: 'a = 1', execution_count: 1 },
       { source: 'print(a)', execution_count: 2 }
-    ]) as { nbformat: number; cells: Array<{ source: string; cell_type: string }> };
+    ]) as {
+      nbformat: number;
+      cells: Array<{ source: string; cell_type: string }>;
+    };
     expect(nb.nbformat).toBe(4);
     expect(nb.cells.map(c => c.source)).toEqual(['a = 1', 'print(a)']);
     expect(nb.cells.every(c => c.cell_type === 'code')).toBe(true);
+  });
+});
+
+describe('serving', () => {
+  it('reads a registered model version from what the user typed', () => {
+    expect(parseModelVersion('models:/wine-model/3')).toEqual({
+      name: 'wine-model',
+      version: 3
+    });
+    expect(parseModelVersion(' line/1 ')).toEqual({ name: 'line', version: 1 });
+    expect(parseModelVersion('models:/wine-model@champion')).toBeNull();
+    expect(parseModelVersion('models:/wine-model/latest')).toBeNull();
   });
 });
