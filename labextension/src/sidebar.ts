@@ -257,15 +257,31 @@ export class RunsSidebar extends Widget {
     super.dispose();
   }
 
-  private async loadExperiments(): Promise<void> {
+  /**
+   * List the experiments, then load the runs. ``quiet`` (a periodic refresh)
+   * leaves the picker alone when no experiment came or went, so an open
+   * dropdown stays open, and a new experiment joins "All experiments".
+   */
+  private async loadExperiments(quiet = false): Promise<void> {
+    let found: IExperiment[];
     try {
       const body = await requestAPI<{ experiments: IExperiment[] }>(
         'experiments',
         this.serverSettings
       );
-      this.experiments = body.experiments;
+      found = body.experiments;
     } catch (error) {
-      this.showError(`Cannot list experiments: ${(error as Error).message}`);
+      if (!quiet) {
+        this.showError(`Cannot list experiments: ${(error as Error).message}`);
+      }
+      return;
+    }
+    const names = (list: IExperiment[]): string =>
+      JSON.stringify(list.map(e => [e.experiment_id, e.name]));
+    const unchanged = names(found) === names(this.experiments);
+    this.experiments = found;
+    if (quiet && unchanged) {
+      await this.loadRuns(false, true);
       return;
     }
     if (
@@ -299,7 +315,7 @@ export class RunsSidebar extends Widget {
       )
     );
     this.experimentSelect.value = this.experimentId;
-    await this.loadRuns();
+    await this.loadRuns(false, quiet);
   }
 
   /** What the runs table shows: only a response to the query still current may render. */
@@ -407,7 +423,7 @@ export class RunsSidebar extends Widget {
       );
       this.timer = window.setTimeout(() => {
         if (!this.pending) {
-          void this.loadRuns(false, true);
+          void this.loadExperiments(true);
         }
       }, delay);
     }

@@ -207,6 +207,17 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         runs.get_by_role("button", name="outside", exact=True).wait_for()
         seen["idle_appear_s"] = time.time() - outside.info.start_time / 1000
 
+        # "All experiments" takes in an experiment created after it was chosen, and
+        # the picker lists it, with no reload.
+        experiment.select_option(label="All experiments")
+        runs.get_by_role("button", name="outside", exact=True).wait_for()
+        page.wait_for_timeout(500)
+        newcomer = client.create_run(client.create_experiment("newcomer"), run_name="newcomer-run")
+        client.set_terminated(newcomer.info.run_id)
+        runs.get_by_role("button", name="newcomer-run", exact=True).wait_for()
+        seen["new_experiment_appear_s"] = time.time() - newcomer.info.start_time / 1000
+        seen["picker_has_newcomer"] = "newcomer" in experiment.locator("option").all_inner_texts()
+
         # A run's detail in the main area: params, a chart per metric, artifacts, lineage.
         experiment.select_option(label="wine")
         wait_rows(page, 12)

@@ -110,7 +110,17 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     )
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     # Shown with the failure report: how long the live-refresh waits took.
-    print({k: seen[k] for k in ("live_refresh_s", "idle_appear_s", "notebook_appear_s")})
+    print(
+        {
+            k: seen[k]
+            for k in (
+                "live_refresh_s",
+                "idle_appear_s",
+                "notebook_appear_s",
+                "new_experiment_appear_s",
+            )
+        }
+    )
 
     assert {"wine", "live"} <= set(seen["experiments"])
     assert seen["rows"] == 12
@@ -128,6 +138,7 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     # one made through nbtrack.Client, and the %%track run of a cell run in this lab.
     assert seen["idle_appear_s"] < 2.5
     assert seen["notebook_appear_s"] < 2.5
+    assert seen["new_experiment_appear_s"] < 2.5 and seen["picker_has_newcomer"]
     assert seen["chart_svgs"] >= 1 and seen["chart_path_points"] == 30
     assert seen["params"] == ["alpha", "model"]
     assert "/nbtrack/api/runs/" in seen["artifact_href"]
