@@ -142,29 +142,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const content = new RunDetail(
           runId,
           serverSettings,
-          (run, lineage) => {
-            // An untitled notebook in the served folder, one cell per execution.
+          (run, lineage, as) => {
+            // An untitled notebook in the served folder, one cell per execution,
+            // or an untitled Python file holding the script.
             const contents = app.serviceManager.contents;
+            const file =
+              as === 'notebook'
+                ? {
+                    type: 'notebook' as const,
+                    format: 'json' as const,
+                    content: lineageNotebook(
+                      run.info.run_name,
+                      lineage.executions
+                    )
+                  }
+                : {
+                    type: 'file' as const,
+                    format: 'text' as const,
+                    content: lineage.script
+                  };
             void contents
-              .newUntitled({ type: 'notebook', path: '' })
-              .then(model =>
-                contents.save(model.path, {
-                  type: 'notebook',
-                  format: 'json',
-                  content: lineageNotebook(
-                    run.info.run_name,
-                    lineage.executions
-                  )
-                })
+              .newUntitled(
+                as === 'notebook'
+                  ? { type: 'notebook', path: '' }
+                  : { type: 'file', ext: '.py', path: '' }
               )
+              .then(model => contents.save(model.path, file))
               .then(model =>
                 app.commands.execute('docmanager:open', { path: model.path })
               )
               .catch(reason =>
-                console.warn(
-                  'nbtrack: cannot open the lineage notebook',
-                  reason
-                )
+                console.warn(`nbtrack: cannot open the lineage ${as}`, reason)
               );
           },
           rendermime

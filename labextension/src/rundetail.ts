@@ -67,7 +67,8 @@ export class RunDetail extends Widget {
     readonly runId: string,
     private readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings(),
     private readonly openLineage:
-      ((run: IRun, lineage: ILineage) => void) | null = null,
+      | ((run: IRun, lineage: ILineage, as: 'notebook' | 'script') => void)
+      | null = null,
     private readonly openArtifact: ((path: string) => void) | null = null
   ) {
     super();
@@ -216,7 +217,12 @@ export class RunDetail extends Widget {
             ),
             this.openLineage
               ? this.button('Open as notebook', () =>
-                  this.openLineage?.(run, lineage)
+                  this.openLineage?.(run, lineage, 'notebook')
+                )
+              : null,
+            this.openLineage
+              ? this.button('Open as script', () =>
+                  this.openLineage?.(run, lineage, 'script')
                 )
               : null,
             h(

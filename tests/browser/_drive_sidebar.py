@@ -321,6 +321,14 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         ]
         page.screenshot(path=str(shots / "sidebar-06-lineage-notebook.png"))
 
+        # ... or as a Python file in JupyterLab's editor.
+        runs.locator("tbody").get_by_role("button").first.click()  # back to that run's tab
+        page.get_by_role("button", name="Open as script").click()
+        page.get_by_role("tab", name=re.compile(r"^untitled.*\.py$", re.I)).wait_for()
+        editor = page.locator(".jp-FileEditor:not(.lm-mod-hidden) .cm-content")
+        editor.filter(has_text="x = 1").wait_for()
+        seen["lineage_script"] = editor.inner_text()
+
         # The Models view: a registered model, its versions, a version's run.
         page.get_by_role("tab", name="Models", exact=True).click()
         models = page.get_by_role("tabpanel", name="Models")
