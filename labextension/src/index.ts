@@ -18,7 +18,7 @@ import {
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { LabIcon } from '@jupyterlab/ui-components';
+import { buildIcon, LabIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 
 import { requestAPI } from './api';
 import { ArtifactViewer } from './artifactviewer';
@@ -278,6 +278,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Show runs of this notebook',
       caption:
         'The runs %%track cells of this notebook made, in every experiment',
+      icon: tableRowsIcon,
       isEnabled: () => !!notebooks?.currentWidget,
       execute: () => {
         const panel = notebooks?.currentWidget;
@@ -329,6 +330,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Export notebook as MLproject',
       caption:
         'Save the notebook and write it as an MLproject beside it (MLproject, main.py, python_env.yaml)',
+      icon: buildIcon,
       isEnabled: () => !!notebooks?.currentWidget,
       execute: async () => {
         const panel = notebooks?.currentWidget;

@@ -275,7 +275,14 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
 
         # "Show runs of this notebook" (none yet), then run the cells: the %%track run
         # is tagged with the notebook and appears in the idle sidebar by itself.
-        palette_command(page, "Show runs of this notebook")
+        # From the notebook's toolbar (the palette has it too).
+        seen["toolbar_commands"] = page.locator(
+            ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar [data-command^='nbtrack:']"
+        ).evaluate_all("(items) => items.map((i) => i.dataset.command)")
+        page.locator(
+            ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar "
+            "[data-command='nbtrack:show-notebook-runs'] button"
+        ).click()
         page.wait_for_function(
             "() => document.querySelector('.jp-nbtrack-Sidebar-status')?.textContent === '0 runs'"
         )

@@ -160,6 +160,11 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert (lab.root / "track-mlproject" / "main.py").read_text().count("_project") >= 2
     # Its lineage, opened as a notebook: the code that ran, in order.
     assert seen["lineage_cells"][:2] == ["%load_ext nbtrack", "x = 1"]
+    assert seen["toolbar_commands"] == [
+        "nbtrack:insert-track-cell",
+        "nbtrack:show-notebook-runs",
+        "nbtrack:export-mlproject",
+    ]
     assert "x = 1" in seen["lineage_script"] and "%load_ext nbtrack" in seen["lineage_script"]
     # run-01 and run-02 differ in alpha and model (two cells each); a loss line each.
     assert (
