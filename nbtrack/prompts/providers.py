@@ -225,25 +225,14 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
-    import warnings
-    from importlib.metadata import entry_points
+    from nbtrack.plugins import load_entry_points
 
-    from nbtrack.errors import NbtrackWarning
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            plugin = ep.load()
-            matches, factory = plugin.matches, plugin.factory
-        except (ImportError, AttributeError) as exc:
-            # One broken plug-in must not stop every other model from being compared.
-            warnings.warn(
-                f"Prompt provider plug-in {ep.value!r} ({ENTRY_POINT_GROUP}) failed to load: {exc}",
-                NbtrackWarning,
-                stacklevel=3,
-            )
-            continue
-        # After the ones registered in code: register_provider inserts at the front.
-        _FACTORIES.append((matches, factory))
+    # After the ones registered in code: register_provider inserts at the front.
+    _FACTORIES.extend(
+        load_entry_points(
+            ENTRY_POINT_GROUP, "Prompt provider", lambda plugin: (plugin.matches, plugin.factory)
+        )
+    )
 
 
 def register_provider(matches: Callable[[Any], bool], factory: Callable[[Any], Provider]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from plugin_dist import install_distribution
 
 import nbtrack as nbt
 import nbtrack.models as nbm
@@ -52,15 +53,12 @@ def _reset_registry() -> None:
 @pytest.fixture
 def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A real installed distribution (a dist-info folder on sys.path) declaring flavors."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "nbt_upper_plugin.py").write_text(PLUGIN)
-    info = site / "nbt_upper_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nbt-upper-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
+    site = install_distribution(
+        tmp_path / "site",
+        "nbt_upper_plugin",
+        PLUGIN,
         "[nbtrack.flavors]\nupper = nbt_upper_plugin:FLAVOR\n"
-        "broken = nbt_no_such_module_xyz:FLAVOR\n"
+        "broken = nbt_no_such_module_xyz:FLAVOR\n",
     )
     monkeypatch.syspath_prepend(str(site))
     _reset_registry()

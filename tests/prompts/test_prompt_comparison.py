@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,16 +13,7 @@ import pytest
 
 import nbtrack as nbt
 from nbtrack.errors import InvalidInput
-from nbtrack.prompts import Generation, OpenAICompatible, ProviderError, clear_cache
-
-
-@pytest.fixture
-def store(tmp_dir: Path) -> Iterator[nbt.Client]:
-    nbt.set_tracking_uri(str(tmp_dir / "store"))
-    clear_cache()
-    yield nbt.Client()
-    clear_cache()
-
+from nbtrack.prompts import Generation, OpenAICompatible, ProviderError
 
 INPUTS = pd.DataFrame(
     {"text": ["the cat sat", "dogs bark loudly"], "expected": ["THE CAT SAT", "dogs"]}

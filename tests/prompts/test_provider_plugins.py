@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_dist import install_distribution
 
 import nbtrack as nbt
 from nbtrack.errors import NbtrackWarning
@@ -42,15 +43,12 @@ class PLUGIN:
 @pytest.fixture
 def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A real installed distribution (a dist-info folder on sys.path) declaring a provider."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "nbt_shout_plugin.py").write_text(PLUGIN)
-    info = site / "nbt_shout_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nbt-shout-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
+    site = install_distribution(
+        tmp_path / "site",
+        "nbt_shout_plugin",
+        PLUGIN,
         f"[{providers.ENTRY_POINT_GROUP}]\nshout = nbt_shout_plugin:PLUGIN\n"
-        "broken = nbt_no_such_module_xyz:PLUGIN\n"
+        "broken = nbt_no_such_module_xyz:PLUGIN\n",
     )
     monkeypatch.syspath_prepend(str(site))
     factories = list(providers._FACTORIES)

@@ -12,7 +12,7 @@ import pytest
 from local_llm import gguf_path
 
 import nbtrack as nbt
-from nbtrack.prompts import ProviderError, TransformersPipeline, clear_cache
+from nbtrack.prompts import ProviderError, TransformersPipeline
 
 pytestmark = pytest.mark.slow
 
@@ -40,23 +40,13 @@ def smollm() -> Iterator[TransformersPipeline]:
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def client(tmp_dir: Path) -> Iterator[nbt.Client]:
-    nbt.set_tracking_uri(str(tmp_dir / "store"))
-    clear_cache()
-    yield nbt.Client()
-    clear_cache()
-
-
 def echo(prompt: str | list[dict[str, str]], **params: object) -> str:
     """A callable model taking the generation params: the sentence the prompt asks about."""
     text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
     return text.replace("?", ":").split(": ", 1)[-1]
 
 
-def test_grid_of_a_pipeline_and_a_callable(
-    smollm: TransformersPipeline, client: nbt.Client
-) -> None:
+def test_grid_of_a_pipeline_and_a_callable(smollm: TransformersPipeline, store: nbt.Client) -> None:
     # The bare transformers pipeline, as a user has it: compare_prompts recognises it.
     models = {"smollm": smollm.pipeline, "echo": echo}
     grid = nbt.compare_prompts(
@@ -77,10 +67,10 @@ def test_grid_of_a_pipeline_and_a_callable(
     subjects = frame["prompt_2 × smollm"].tolist()
     assert "cat" in subjects[0] and "train" in subjects[2]
 
-    runs = client.search_runs([client.get_run(grid.parent_run_id).info.experiment_id])
+    runs = store.search_runs([store.get_run(grid.parent_run_id).info.experiment_id])
     assert len(runs) == 5  # the comparison and its four combinations
     chat = next(c for c in grid.combinations if c.label == "prompt_2 × smollm")
-    run = client.get_run(chat.run_id)
+    run = store.get_run(chat.run_id)
     assert run.data.tags["nbtrack.parent_run_id"] == grid.parent_run_id
     assert json.loads(run.data.params["template"]) == SUBJECT
     assert run.data.params["model"] == "smollm"
@@ -91,7 +81,7 @@ def test_grid_of_a_pipeline_and_a_callable(
     assert 0 < run.data.metrics["tokens_mean"] <= 12
     assert run.data.metrics["exact_match"] == 0  # whole sentences, not the one-word references
 
-    table = json.loads(Path(client.download_artifacts(chat.run_id, "predictions.json")).read_text())
+    table = json.loads(Path(store.download_artifacts(chat.run_id, "predictions.json")).read_text())
     column = table["columns"].index
     rows = table["data"]
     assert [row[column("text")] for row in rows] == [i["text"] for i in INPUTS]
@@ -102,7 +92,7 @@ def test_grid_of_a_pipeline_and_a_callable(
 
 
 def test_greedy_output_repeats_and_is_cached(
-    smollm: TransformersPipeline, client: nbt.Client
+    smollm: TransformersPipeline, store: nbt.Client
 ) -> None:
     first = nbt.compare_prompts([SUMMARY], {"smollm": smollm}, INPUTS[:2], params=GREEDY)
     cached = nbt.compare_prompts([SUMMARY], {"smollm": smollm}, INPUTS[:2], params=GREEDY)

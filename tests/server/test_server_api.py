@@ -37,14 +37,6 @@ def store(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def jp_server_config(store: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"nbtrack": True}},
-        "NbtrackServer": {"tracking_uri": str(store)},
-    }
-
-
 async def _get(jp_fetch: Any, *path: str, **params: Any) -> Any:
     response = await jp_fetch("nbtrack", "api", *path, params=params or None)
     assert response.code == 200

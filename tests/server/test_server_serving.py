@@ -39,14 +39,6 @@ def store(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(store: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"nbtrack": True}},
-        "NbtrackServer": {"tracking_uri": str(store)},
-    }
-
-
-@pytest.fixture
 def servers(jp_serverapp: Any) -> Iterator[Any]:
     """The extension's scoring servers, all stopped after the test whatever it did."""
     found = jp_serverapp.web_app.settings["nbtrack_servers"]

@@ -12,12 +12,11 @@ MLflow), then by flavor name.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from nbtrack.errors import InvalidInput, NbtrackWarning
+from nbtrack.errors import InvalidInput
 from nbtrack.models.model import Model
 
 __all__ = [
@@ -123,22 +122,15 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
-    from importlib.metadata import entry_points
+    from nbtrack.plugins import load_entry_points
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-            flavor = obj() if callable(obj) and not hasattr(obj, "save") else obj
-            name = flavor.name
-        except (ImportError, AttributeError, TypeError) as exc:
-            # One broken plug-in must not stop every other model from saving and loading.
-            warnings.warn(
-                f"Model flavor plug-in {ep.value!r} ({ENTRY_POINT_GROUP}) failed to load: {exc}",
-                NbtrackWarning,
-                stacklevel=2,
-            )
-            continue
-        _registry.setdefault(name, flavor)
+    def flavor_of(obj: Any) -> Flavor:
+        flavor = obj() if callable(obj) and not hasattr(obj, "save") else obj
+        flavor.name  # noqa: B018  (a flavor without a name is a broken plug-in)
+        return flavor
+
+    for flavor in load_entry_points(ENTRY_POINT_GROUP, "Model flavor", flavor_of):
+        _registry.setdefault(flavor.name, flavor)
 
 
 def registered_flavors() -> list[Flavor]:
