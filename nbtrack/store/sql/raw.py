@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
@@ -53,10 +53,11 @@ class RawCursor:
         self._cursor.execute(self._sql(sql), params)
         return self._cursor
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for each row of parameters."""
-        if rows:
-            self._cursor.executemany(self._sql(sql), rows)
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters (a sequence, or an iterator)."""
+        if isinstance(rows, Sequence) and not rows:
+            return
+        self._cursor.executemany(self._sql(sql), rows)
 
     def in_list(self, n: int) -> str:
         """Return ``(?, ?, …)`` with ``n`` placeholders."""

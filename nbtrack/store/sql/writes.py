@@ -113,13 +113,18 @@ def write_metric_points(cur: RawCursor, points: Sequence[MetricPoint]) -> None:
         return
     # NaN is the one value unequal to itself. History keeps it as 0.0 + flag (a key
     # column cannot be NULL); latest_metrics as NULL + flag.
-    rows = [(r, k, st, ts, 0.0 if v != v else v, v != v) for r, k, v, ts, st in points]
     latest: dict[tuple[str, str], tuple[float | None, int, int, bool]] = {}
-    for r, k, st, ts, v, nan in rows:
+    for r, k, v, ts, st in points:
         current = latest.get((r, k))
         if current is None or st > current[2] or (st == current[2] and ts >= current[1]):
-            latest[(r, k)] = (None if nan else v, ts, st, nan)
-    cur.executemany(_INSERT_POINTS, rows)
+            latest[(r, k)] = (None, ts, st, True) if v != v else (v, ts, st, False)
+    # Rows are made as the driver binds them: a list of them would outlive two
+    # young-generation collections and, at 10,000 points, set off a full one
+    # (60 ms with SQLAlchemy loaded), which cost log_batch half its speed.
+    cur.executemany(
+        _INSERT_POINTS,
+        ((r, k, st, ts, 0.0 if v != v else v, v != v) for r, k, v, ts, st in points),
+    )
     cur.executemany(
         _UPSERT_LATEST, [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()]
     )
