@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nbtrack import _validation as check
 from nbtrack import env
+from nbtrack._gc import gc_paused
 from nbtrack.entities import (
     Dataset,
     DatasetInput,
@@ -523,21 +524,29 @@ def search_runs(
             ids = [_current_experiment_id()]
     if output_format not in ("pandas", "list"):
         raise InvalidInput(f"output_format must be 'pandas' or 'list', not {output_format!r}")
-    runs: list[Run] = []
-    token = None
-    while len(runs) < max_results:
-        page = client.search_runs(
-            ids, filter_string, run_view_type, min(max_results - len(runs), 50_000), order_by, token
-        )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
-    if output_format == "list":
-        return runs
-    from nbtrack.tracking.frames import runs_to_frame
+    # One pause over the pages and the frame: the collection that follows walks
+    # the new objects once, not once per stage.
+    with gc_paused():
+        runs: list[Run] = []
+        token = None
+        while len(runs) < max_results:
+            page = client.search_runs(
+                ids,
+                filter_string,
+                run_view_type,
+                min(max_results - len(runs), 50_000),
+                order_by,
+                token,
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
+        if output_format == "list":
+            return runs
+        from nbtrack.tracking.frames import runs_to_frame
 
-    return runs_to_frame(runs)
+        return runs_to_frame(runs)
 
 
 def get_metric_history(run_id: str, key: str) -> list[Metric]:

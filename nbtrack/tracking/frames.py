@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from nbtrack._gc import gc_paused
 from nbtrack.entities import Run
 
 if TYPE_CHECKING:
@@ -25,6 +26,11 @@ BASE_COLUMNS = (
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """Return one row per run: base columns, then ``metrics.*``, ``params.*``, ``tags.*`` sorted."""
+    with gc_paused():
+        return _frame(runs)
+
+
+def _frame(runs: Sequence[Run]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nbtrack import _validation as check
+from nbtrack._gc import gc_paused
 from nbtrack.entities import (
     CellExecution,
     DatasetInput,
@@ -560,7 +561,7 @@ class SqlStore(RegistryStoreMixin):
             offset,
             max_results + 1,
         )
-        with self._read() as conn:
+        with self._read() as conn, gc_paused():
             rows, token = split_page(list(conn.execute(query).all()), offset, max_results)
             return load_runs(conn, rows), token
 
