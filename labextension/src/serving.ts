@@ -22,24 +22,55 @@ export interface IServedModel {
   start_time: number;
 }
 
+/** How often the servers are listed while any runs, to notice one that exited. */
+const WATCH_MS = 3000;
+
 /** The scoring servers of one Jupyter server; `changed` fires after a start or a stop. */
 export class ModelServing {
   constructor(private readonly serverSettings: ServerConnection.ISettings) {}
 
-  /** Fires after a server started or stopped here. */
+  /** Fires after a server started or stopped, here or by itself (it exited). */
   get changed(): ISignal<this, void> {
     return this._changed;
   }
 
   /** The servers running now. */
   async list(): Promise<IServedModel[]> {
-    return (
+    const servers = (
       await requestAPI<{ servers: IServedModel[] }>(
         'serving',
         this.serverSettings
       )
     ).servers;
+    this.watch(servers);
+    return servers;
   }
+
+  /**
+   * While any server runs, list them every few seconds: one that exits by
+   * itself (a crash, a kill) then leaves the Models tab without a reload.
+   */
+  private watch(servers: IServedModel[]): void {
+    const ids = servers
+      .map(s => s.server_id)
+      .sort()
+      .join();
+    const changed = this.seen !== null && ids !== this.seen;
+    this.seen = ids;
+    window.clearTimeout(this.timer);
+    if (ids) {
+      this.timer = window.setTimeout(
+        () => void this.list().catch(() => undefined),
+        WATCH_MS
+      );
+    }
+    if (changed) {
+      this._changed.emit();
+    }
+  }
+
+  private seen: string | null = null;
+  private timer = 0;
 
   /** Serve a version (the running server if it is served already); resolves once it answers. */
   async serve(name: string, version: number): Promise<IServedModel> {

@@ -16,7 +16,9 @@ stopped from the notification). Elements are found by role and label.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sys
 import time
 import urllib.request
@@ -365,6 +367,23 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
             seen["served_after_stop"] = "answered"
         except OSError as error:
             seen["served_after_stop"] = type(error).__name__
+        # Served again from the palette; then its process is killed from outside, and
+        # the version's row goes back to "Serve" by itself.
+        palette_command(page, "Serve model")
+        address = page.get_by_role("dialog").get_by_role("textbox")
+        address.fill("models:/line/1")
+        address.press("Enter")
+        line.get_by_label("URL of line v1").wait_for(timeout=90_000)
+        listing = urllib.request.Request(
+            f"{url.rstrip('/')}/nbtrack/api/serving", headers={"Authorization": f"token {token}"}
+        )
+        with urllib.request.urlopen(listing, timeout=10) as answer:
+            (served,) = json.loads(answer.read())["servers"]
+        seen["palette_served"] = served["model_uri"]
+        os.kill(served["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+        line.get_by_role("button", name="Serve line v1").wait_for(timeout=15_000)
+        seen["exited_server_gone_s"] = time.monotonic() - killed
         versions.locator("tbody tr").last.get_by_role(
             "button", name=re.compile(r"^[0-9a-f]{8}$")
         ).click()

@@ -177,6 +177,10 @@ def test_sidebar_in_jupyterlab_and_chromium(lab: Any) -> None:
     assert seen["served_url"] in seen["serve_toast"]
     assert seen["served_predictions"] == pytest.approx([21.0, -1.0])
     assert seen["served_after_stop"] in {"URLError", "ConnectionRefusedError"}
+    # The palette's "Serve model" too; a server killed from outside leaves the Models
+    # tab within the 3 s it is watched at, plus a request.
+    assert seen["palette_served"] == "models:/line/1"
+    assert seen["exited_server_gone_s"] < 5
     assert seen["compare_lines"] == 2 and seen["compare_differ"] == 4
     # Text stays readable on both themes (WCAG AA for normal text).
     for theme in ("contrast_light", "contrast_dark"):
