@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.autologging.patches import Patches
 from nbtrack.entities import Metric, Param, RunStatus, RunTag
 from nbtrack.errors import NbtrackWarning
 
@@ -43,7 +44,7 @@ _BAD_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 _local = threading.local()
 _config: AutologConfig | None = None
-_patched: list[tuple[Any, str, Any]] = []
+_patched = Patches()
 
 
 def is_enabled() -> bool:
@@ -80,23 +81,19 @@ def enable(config: AutologConfig) -> None:
     # The sklearn API calls the name it imported into its own module.
     for owner in (lightgbm, lightgbm.engine, lightgbm.sklearn):
         if getattr(owner, "train", None) is original_train:
-            _patched.append((owner, "train", original_train))
-            owner.train = wrapped  # type: ignore[attr-defined]
+            _patched.replace(owner, "train", original_train, wrapped)
     for name in _ESTIMATORS:
         cls = getattr(lightgbm.sklearn, name, None)
         if cls is not None and "fit" in cls.__dict__:
             original_fit = cls.__dict__["fit"]
-            _patched.append((cls, "fit", original_fit))
-            cls.fit = _wrap_fit(original_fit)
+            _patched.replace(cls, "fit", original_fit, _wrap_fit(original_fit))
 
 
 def disable() -> None:
     """Restore every patched function exactly as it was."""
     global _config
     _config = None
-    while _patched:
-        owner, name, original = _patched.pop()
-        setattr(owner, name, original)
+    _patched.restore()
 
 
 def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbtrack._validation import MAX_PARAM_VALUE_LENGTH
+from nbtrack.autologging.patches import Patches
 from nbtrack.entities import Metric, Param, RunStatus, RunTag
 from nbtrack.errors import NbtrackWarning
 
@@ -58,7 +59,7 @@ _TRUNCATED = "... (truncated by nbtrack)"
 _local = threading.local()
 _config: AutologConfig | None = None
 #: (owner, attribute name, original value) of everything patched, to restore exactly.
-_patched: list[tuple[Any, str, Any]] = []
+_patched = Patches()
 #: The run the last autologged fit logged to, and how often each metric was logged there.
 _last_run_id: str | None = None
 _metric_counts: Counter[str] = Counter()
@@ -125,15 +126,13 @@ def enable(config: AutologConfig) -> None:
         original = owner.__dict__["fit"]
         # Plain functions only: other descriptors are left alone.
         if callable(original) and hasattr(original, "__code__"):
-            _patched.append((owner, "fit", original))
-            owner.fit = _wrap_fit(original)  # type: ignore[attr-defined]
+            _patched.replace(owner, "fit", original, _wrap_fit(original))
     import sklearn.metrics
 
     for name in METRIC_FUNCTIONS:
         function = getattr(sklearn.metrics, name, None)
         if function is not None:
-            _patched.append((sklearn.metrics, name, function))
-            setattr(sklearn.metrics, name, _wrap_metric(name, function))
+            _patched.replace(sklearn.metrics, name, function, _wrap_metric(name, function))
 
 
 def disable() -> None:
@@ -142,9 +141,7 @@ def disable() -> None:
     _config = None
     _last_run_id = None
     _metric_counts.clear()
-    while _patched:
-        owner, name, original = _patched.pop()
-        setattr(owner, name, original)
+    _patched.restore()
 
 
 def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:

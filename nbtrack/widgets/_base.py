@@ -108,8 +108,12 @@ class Panel(anywidget.AnyWidget):
         super().close()
 
     def render(self, static: bool = False) -> str:
-        """The panel's markup; ``static`` leaves out every control."""
-        raise NotImplementedError
+        """The panel's markup; ``static`` leaves out every control.
+
+        Every panel overrides this. (Not an ``abc.abstractmethod``: the widget
+        base classes have their own metaclass.)
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement render()")
 
     def update(self) -> None:
         """Re-query what the panel shows (subclasses) and redraw it."""
