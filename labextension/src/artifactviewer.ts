@@ -14,7 +14,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { artifactResponse } from './api';
-import { h } from './dom';
+import { errorAlert } from './dom';
 
 /** The largest text artifact shown (the rest is cut, with a note); downloads are whole. */
 const TEXT_LIMIT = 2_000_000;
@@ -70,12 +70,7 @@ export class ArtifactViewer extends Panel {
         }
       }
     } catch (error) {
-      const node = h(
-        'div',
-        { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
-        (error as Error).message
-      );
-      this.addWidget(new Widget({ node }));
+      this.addWidget(new Widget({ node: errorAlert(error) }));
       return;
     }
     let value: unknown = data;

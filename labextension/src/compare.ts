@@ -7,7 +7,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IMetricHistory, requestAPI } from './api';
 import { ISeries, SERIES_COLORS, lineChart } from './chart';
-import { h } from './dom';
+import { errorAlert, h } from './dom';
 import {
   IRun,
   formatDuration,
@@ -50,13 +50,7 @@ export class RunsCompare extends Widget {
         this.serverSettings
       );
     } catch (error) {
-      this.node.replaceChildren(
-        h(
-          'div',
-          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
-          (error as Error).message
-        )
-      );
+      this.node.replaceChildren(errorAlert(error));
       return;
     }
     const chartKeys = body.metric_keys.slice(0, MAX_CHARTS);

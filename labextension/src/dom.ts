@@ -25,6 +25,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** The message of a failed request, announced to screen readers as an alert. */
+export function errorAlert(error: unknown): HTMLElement {
+  return h(
+    'div',
+    { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
+    (error as Error).message
+  );
+}
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element with attributes. */

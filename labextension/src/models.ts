@@ -5,7 +5,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from './api';
-import { h } from './dom';
+import { errorAlert, h } from './dom';
 import { formatTime } from './format';
 import { IServedModel, ModelServing } from './serving';
 
@@ -63,13 +63,7 @@ export class ModelsView {
         )
       ).models;
     } catch (error) {
-      this.node.replaceChildren(
-        h(
-          'div',
-          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
-          (error as Error).message
-        )
-      );
+      this.node.replaceChildren(errorAlert(error));
       return;
     }
     if (!models.length) {

@@ -14,7 +14,7 @@ import {
   requestAPI
 } from './api';
 import { lineChart } from './chart';
-import { h } from './dom';
+import { errorAlert, h } from './dom';
 import {
   IRun,
   artifactMimeType,
@@ -86,13 +86,7 @@ export class RunDetail extends Widget {
     try {
       run = await requestAPI<IRun>(`runs/${this.runId}`, this.serverSettings);
     } catch (error) {
-      this.node.replaceChildren(
-        h(
-          'div',
-          { role: 'alert', class: 'jp-nbtrack-Sidebar-error' },
-          (error as Error).message
-        )
-      );
+      this.node.replaceChildren(errorAlert(error));
       return;
     }
     if (this.isDisposed) {
