@@ -72,6 +72,26 @@ def menu(page: Page, top: str, item: str) -> None:
     page.get_by_role("menuitem", name=item, exact=True).first.click()
 
 
+def switch_to_dark_theme(page: Page, text: str) -> None:
+    """Pick JupyterLab Dark in Settings → Theme; wait until ``text`` (a CSS selector) is light.
+
+    Lumino gives submenu entries no role: they are found by their label. The
+    theme flag flips before the dark stylesheet applies, hence the wait on a colour.
+    """
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
+    page.wait_for_function(
+        """(selector) => {
+            const el = document.querySelector(selector);
+            const [r, g, b] = getComputedStyle(el).color.match(/\\d+/g).map(Number);
+            return r + g + b > 384;
+        }""",
+        arg=text,
+    )
+
+
 def column_values(page: Page, table: Any, key: str) -> list[str]:
     headers = table.locator("thead th")
     names = [h.get_attribute("data-key") or "" for h in headers.all()]
@@ -215,19 +235,7 @@ def main(url: str, token: str, notebook: str, shots: Path) -> dict[str, Any]:
         page.get_by_role("heading", name="Metrics · loss").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "03-charts-light.png"))
 
-        # Lumino gives submenu entries no role: find them by their label.
-        page.get_by_role("menuitem", name="Settings", exact=True).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
-        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
-        # The flag flips before the dark stylesheet applies: wait for light text.
-        page.wait_for_function(
-            """() => {
-                const td = document.querySelector('table[aria-label=runs] tbody td');
-                const [r, g, b] = getComputedStyle(td).color.match(/\\d+/g).map(Number);
-                return r + g + b > 384;
-            }"""
-        )
+        switch_to_dark_theme(page, "table[aria-label=runs] tbody td")
         seen["contrast_dark"] = contrasts(page)
         runs.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "04-panels-dark.png"))

@@ -25,7 +25,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _drive_panels import CHROMIUM_ARGS, CONTRAST_JS, menu, wait_for_kernel
+from _drive_panels import (
+    CHROMIUM_ARGS,
+    CONTRAST_JS,
+    menu,
+    switch_to_dark_theme,
+    wait_for_kernel,
+)
 from playwright.sync_api import Locator, Page, sync_playwright
 
 WAIT_MS = 30_000
@@ -410,18 +416,7 @@ def main(url: str, token: str, store: str, shots: Path) -> dict[str, Any]:
         seen["contrast_light"] = contrasts(page)
         page.screenshot(path=str(shots / "sidebar-07-compare-light.png"))
 
-        # Dark theme: Lumino gives submenu entries no role, found by their label.
-        page.get_by_role("menuitem", name="Settings", exact=True).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
-        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
-        page.wait_for_function(
-            """() => {
-                const h = document.querySelector('.jp-nbtrack-RunDetail h2');
-                const [r, g, b] = getComputedStyle(h).color.match(/\\d+/g).map(Number);
-                return r + g + b > 384;
-            }"""
-        )
+        switch_to_dark_theme(page, ".jp-nbtrack-RunDetail h2")
         seen["contrast_dark"] = contrasts(page)
         # Switching themes shows the splash for a moment: wait it out for the screenshot.
         page.locator("#jupyterlab-splash").wait_for(state="detached")

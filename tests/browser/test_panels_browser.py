@@ -21,9 +21,9 @@ from typing import Any
 
 import nbformat
 import pytest
+from wine_runs import log_wine_run
 
 import nbtrack
-from nbtrack.entities import Metric, Param
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,13 +58,7 @@ def _seed(store: Path) -> None:
     client = nbtrack.Client(str(store))
     experiment_id = client.create_experiment("wine")
     for i in range(12):
-        run_id = client.create_run(experiment_id, run_name=f"run-{i:02d}").info.run_id
-        client.log_batch(
-            run_id,
-            metrics=[Metric("loss", 1.0 / (s + 1) + i / 10, 0, s) for s in range(30)]
-            + [Metric("rmse", 1 / (i + 1), 0, 0)],
-            params=[Param("model", "rf" if i % 2 else "lr"), Param("alpha", str(i / 10))],
-        )
+        run_id = log_wine_run(client, experiment_id, i)
         client.set_terminated(run_id)
 
 

@@ -25,9 +25,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 from sklearn.linear_model import LinearRegression
+from wine_runs import log_wine_run
 
 import nbtrack
-from nbtrack.entities import Metric, Param
 from nbtrack.models.api import save_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -46,13 +46,7 @@ def _seed(store: Path) -> None:
     client = nbtrack.Client(str(store))
     experiment_id = client.create_experiment("wine")
     for i in range(12):
-        run_id = client.create_run(experiment_id, run_name=f"run-{i:02d}").info.run_id
-        client.log_batch(
-            run_id,
-            metrics=[Metric("loss", 1.0 / (s + 1) + i / 10, 0, s) for s in range(30)]
-            + [Metric("rmse", 1 / (i + 1), 0, 0)],
-            params=[Param("model", "rf" if i % 2 else "lr"), Param("alpha", str(i / 10))],
-        )
+        run_id = log_wine_run(client, experiment_id, i)
         client.log_text(run_id, f"notes of run {i}\n", "notes.txt")
         if i == 0:
             Image.new("RGB", (40, 20), "red").save(store.parent / "plot.png")
