@@ -292,3 +292,73 @@ registered_model_tags: Table = cast("Table", SqlRegisteredModelTag.__table__)
 model_versions: Table = cast("Table", SqlModelVersion.__table__)
 model_version_tags: Table = cast("Table", SqlModelVersionTag.__table__)
 registered_model_aliases: Table = cast("Table", SqlRegisteredModelAlias.__table__)
+
+
+class SqlRequestReceipt(SqlBase):
+    """A write request the store has applied, by the id its client gave it.
+
+    Written in the same transaction as the request's data, so a client that
+    retries a request whose answer it never saw cannot store it twice.
+    """
+
+    __tablename__ = "request_receipts"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_time: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class SqlUser(SqlBase):
+    """A user of ``nbtrack server --auth``; the password is kept only as a hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(512), nullable=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    creation_time: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SqlAccessToken(SqlBase):
+    """A bearer token of a user, kept as a hash (the token itself is shown once)."""
+
+    __tablename__ = "access_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(256))
+    creation_time: Mapped[int | None] = mapped_column(BigInteger)
+    expiry_time: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SqlExperimentPermission(SqlBase):
+    """READ, EDIT or MANAGE of one user on one experiment."""
+
+    __tablename__ = "experiment_permissions"
+
+    experiment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class SqlRegisteredModelPermission(SqlBase):
+    """READ, EDIT or MANAGE of one user on one registered model (or prompt)."""
+
+    __tablename__ = "registered_model_permissions"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+request_receipts: Table = cast("Table", SqlRequestReceipt.__table__)
+users: Table = cast("Table", SqlUser.__table__)
+access_tokens: Table = cast("Table", SqlAccessToken.__table__)
+experiment_permissions: Table = cast("Table", SqlExperimentPermission.__table__)
+registered_model_permissions: Table = cast("Table", SqlRegisteredModelPermission.__table__)

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_cell_executions", "0003_model_registry")
+REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_cell_executions",
+    "0003_model_registry",
+    "0004_team_server",
+)
 HEAD = REVISIONS[-1]
 SCRIPT_LOCATION = str(Path(__file__).parent)
