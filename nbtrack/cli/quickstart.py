@@ -87,6 +87,19 @@ def _log_run(experiment_id: str, lr: float, epochs: int) -> tuple[str, float]:
     return run_id, rmse
 
 
+def _run_notebook(folder: Path, tracking_uri: str) -> None:
+    from nbtrack.cli.quickstart_notebook import run_quickstart_notebook, write_quickstart_notebook
+
+    path = write_quickstart_notebook(folder)
+    click.echo(f"\nExecuting {path.name} in a Python kernel (its %%track cell is a run)…")
+    done = run_quickstart_notebook(path, tracking_uri)
+    click.echo(
+        f"Its cell logged run {done.run_id[:8]} (params lr, epochs; metric rmse={done.rmse:.6f};"
+        f" the cell's code: nbtrack lineage {done.run_id[:8]})\n"
+        f"Open it in JupyterLab: pip install 'nbtrack[lab]' && jupyter lab {path.name}"
+    )
+
+
 def _experiment_id() -> str:
     client = get_client()
     exp = client.get_experiment_by_name(EXPERIMENT)
@@ -116,14 +129,22 @@ def _experiment_id() -> str:
     type=click.IntRange(1, 1000),
     help="How many runs to log.",
 )
+@click.option(
+    "--notebook/--no-notebook",
+    default=True,
+    show_default=True,
+    help="Also write quickstart.ipynb and execute its %%track cell in a real kernel.",
+)
 @tracking_uri_option
-def quickstart(folder: Path | None, n_runs: int) -> None:
+def quickstart(folder: Path | None, n_runs: int, notebook: bool) -> None:
     """Log a few example runs to experiment "quickstart", then show them.
 
     Each run fits a line by gradient descent with a different learning rate and
     records params (lr, epochs), the loss of every epoch, the final rmse, tags
-    and a config.yaml artifact. Without --dir or --tracking-uri the runs go to
-    the default store: the nearest .nbtrack/ folder, else ./.nbtrack.
+    and a config.yaml artifact. Then it writes quickstart.ipynb, whose %%track
+    cell trains the same model with no logging code, and executes it in a real
+    kernel. Without --dir or --tracking-uri the runs go to the default store:
+    the nearest .nbtrack/ folder, else ./.nbtrack.
     """
     from nbtrack.cli._runtable import echo_runs
 
@@ -140,6 +161,8 @@ def quickstart(folder: Path | None, n_runs: int) -> None:
     click.echo(f"Logged {n_runs} runs to experiment {EXPERIMENT!r} in {client.tracking_uri}\n")
     echo_runs(client, [exp_id])
     best_id = min(results, key=lambda r: r[1])[0]
+    if notebook:
+        _run_notebook(folder or Path.cwd(), client.tracking_uri)
     flag = ""
     if folder is None and st.tracking_uri and st.uri_source == "option":
         flag = f" --tracking-uri {shlex.quote(st.tracking_uri)}"

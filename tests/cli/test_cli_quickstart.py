@@ -40,7 +40,7 @@ def test_training_is_deterministic_and_varied() -> None:
 def test_quickstart_in_the_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _fresh_project(tmp_path / "project")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(cli, ["quickstart"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["quickstart", "--no-notebook"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith(f"Logged 5 runs to experiment 'quickstart' in {project / '.nbtrack'}")
@@ -75,7 +75,9 @@ def test_quickstart_in_the_default_store(tmp_path: Path, monkeypatch: pytest.Mon
 def test_quickstart_dir_and_runs(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     result = CliRunner().invoke(
-        cli, ["quickstart", "--dir", str(folder), "--runs", "7"], catch_exceptions=False
+        cli,
+        ["quickstart", "--dir", str(folder), "--runs", "7", "--no-notebook"],
+        catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     assert "Logged 7 runs" in result.stdout
@@ -88,9 +90,9 @@ def test_quickstart_dir_and_runs(tmp_path: Path) -> None:
 
 
 def test_quickstart_refuses_a_deleted_experiment(invoke) -> None:
-    invoke("quickstart", "--runs", "1")
+    invoke("quickstart", "--runs", "1", "--no-notebook")
     invoke("experiments", "delete", "quickstart")
-    err = invoke("quickstart", code=1).stderr
+    err = invoke("quickstart", "--no-notebook", code=1).stderr
     assert err.startswith("Error: Experiment 'quickstart' is deleted; bring it back with")
 
 
@@ -116,7 +118,24 @@ def test_console_script_quickstart_then_runs_list_json(tmp_path: Path) -> None:
 
     out = run("quickstart")
     assert "Logged 5 runs to experiment 'quickstart'" in out
+    assert "jupyter lab quickstart.ipynb" in out
     rows = json.loads(run("runs", "list", "--json"))
+    assert sorted(r["run_name"] for r in rows) == sorted([*NAMES, "notebook-run"])
+    # The notebook's %%track cell, executed in a real kernel, is a run with no logging code.
+    cell_run = next(r for r in rows if r["run_name"] == "notebook-run")
+    assert (cell_run["params.lr"], cell_run["params.epochs"]) == ("0.3", "20")
+    assert round(cell_run["metrics.rmse"], 6) == 0.220539
+    assert cell_run["tags.nbtrack.source.name"] == str(project / "quickstart.ipynb")
+    assert "lr = 0.3" in run("lineage", cell_run["run_id"])
+    notebook = json.loads((project / "quickstart.ipynb").read_text())
+    printed = [
+        "".join(o.get("text", ""))
+        for cell in notebook["cells"]
+        for o in cell.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
+    assert any("rmse=0.2205" in text for text in printed), printed
+    rows = [r for r in rows if r["run_name"] != "notebook-run"]
     assert sorted(r["run_name"] for r in rows) == NAMES
     rmse = {r["run_name"]: r["metrics.rmse"] for r in rows}
     assert round(rmse["lr0.3-ep20"], 6) == 0.220539
