@@ -36,8 +36,9 @@ import functools
 import os
 import shutil
 import tempfile
+import uuid
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from nbtrack.entities import FileInfo
 from nbtrack.errors import InvalidInput, NbtrackWarning, NotFoundError
@@ -53,7 +54,16 @@ from nbtrack.store._artifact_paths import (
     write_new_file,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 __all__ = ["ArtifactRepository", "validate_artifact_path"]
+
+# Object stores cap a multipart upload at 10,000 parts; 8 MiB parts reach 80 GB,
+# and a known size picks bigger ones. Memory held per stream is about one part.
+_PART_SIZE = 8 * 1024 * 1024
+_MAX_PARTS = 9_000
+_READ_BLOCK = 8 * 1024 * 1024
 
 
 def _copy_to(src: str, tmp: str) -> None:
@@ -362,6 +372,124 @@ class ArtifactRepository:
             else:
                 makedirs(os.path.dirname(dst))
                 atomic_local_write(dst, functools.partial(fs.get_file, name))
+
+    # -- streaming ---------------------------------------------------------------------
+
+    def open_read(self, artifact_file: str) -> tuple[BinaryIO, int]:
+        """Open one artifact file for reading in chunks, never loading it whole.
+
+        Returns
+        -------
+        tuple[BinaryIO, int]
+            The open file (the caller closes it) and its size in bytes.
+
+        Raises
+        ------
+        NotFoundError
+            No file of that name.
+        InvalidInput
+            The path is refused, or names a folder.
+        """
+        rel = validate_artifact_path(artifact_file, allow_root=False, what="Artifact file")
+        if self._local is None:
+            path = self._remote_path(rel)
+            try:
+                info = self._fs.info(path)
+            except FileNotFoundError:
+                raise self._missing(rel) from None
+            if info.get("type") == "directory":
+                raise InvalidInput(f"Artifact {rel!r} is a folder, not a file")
+            f = self._fs.open(path, "rb", block_size=_READ_BLOCK)
+            return f, int(info.get("size") or 0)
+        real = self._local_path(rel)
+        if os.path.isdir(real):
+            raise InvalidInput(f"Artifact {rel!r} is a folder, not a file")
+        try:
+            local = open(real, "rb")  # noqa: SIM115 - the caller streams and closes it
+        except FileNotFoundError:
+            raise self._missing(rel) from None
+        return local, os.fstat(local.fileno()).st_size
+
+    @contextlib.contextmanager
+    def open_write(self, artifact_file: str, *, size: int | None = None) -> Iterator[BinaryIO]:
+        """Write one artifact file in chunks; it appears only if the block ends cleanly.
+
+        A local file is written under a temporary name beside its destination and
+        renamed onto it; an object store's upload is completed on success and
+        aborted on error. Either way a failed or cut-off write leaves the previous
+        content (or nothing), never half a file.
+
+        Parameters
+        ----------
+        artifact_file:
+            The file's path relative to the root.
+        size:
+            The expected size when known: it sizes an object store's upload parts
+            so a large file stays within the store's part-count limit.
+
+        Raises
+        ------
+        InvalidInput
+            The path is refused, or names a folder.
+        """
+        rel = validate_artifact_path(artifact_file, allow_root=False, what="Artifact file")
+        if self._local is None:
+            yield from self._open_write_remote(rel, size)
+            return
+        dst = self._checked_local_dst(rel)
+        makedirs(os.path.dirname(dst))
+        tmp = os.path.join(os.path.dirname(dst), f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}")
+        try:
+            with open(tmp, "xb") as f:
+                yield f
+            os.replace(tmp, dst)
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+
+    def _open_write_remote(self, rel: str, size: int | None) -> Iterator[BinaryIO]:
+        path = self._remote_path(rel)
+        if self._fs.isdir(path):
+            raise InvalidInput(f"Artifact {rel!r} is a folder; it cannot be overwritten by a file")
+        self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        part = max(_PART_SIZE, -(-(size or 0) // _MAX_PARTS))
+        f = self._fs.open(path, "wb", block_size=part)
+        try:
+            yield f
+        except BaseException:
+            from fsspec.spec import AbstractBufferedFile
+
+            # An object store's file commits in close(): an upload cut short must
+            # never reach it. discard() aborts the multipart upload under way.
+            if hasattr(f, "discard"):
+                f.discard()
+            if isinstance(f, AbstractBufferedFile):
+                f.closed = True
+            else:
+                f.close()
+            raise
+        f.close()
+
+    def delete_artifacts(self, path: str | None = None) -> None:
+        """Remove one artifact file or folder (the whole root when ``path`` is empty).
+
+        A missing path is not an error, as in MLflow.
+        """
+        rel = validate_artifact_path(path)
+        if not rel:
+            self.delete_all()
+            return
+        if self._local is None:
+            target = self._remote_path(rel)
+            if self._fs.exists(target):
+                self._fs.rm(target, recursive=True)
+            return
+        parent = self._local_path(rel.rsplit("/", 1)[0]) if "/" in rel else self._local_path("")
+        target = os.path.join(parent, rel.rsplit("/", 1)[-1])
+        if os.path.islink(target) or os.path.isfile(target):
+            os.unlink(target)  # a link is removed, never followed
+        elif os.path.isdir(target):
+            shutil.rmtree(target)
 
     # -- deleting ----------------------------------------------------------------------
 
