@@ -26,6 +26,7 @@ from bench.runner import (
     Plan,
     default_cache_dir,
     ensure_mlflow,
+    ensure_postgres_driver,
     environment,
     run_lib,
     write_results,
@@ -68,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         default=ALL_WORKLOADS,
         metavar="W1,W2,…",
         help=(
-            "which workloads to run (default: W1–W6; W7, the scoring server, and W8, the "
-            "panels over 100,000 runs, only if named)"
+            "which workloads to run (default: W1–W6; W7, the scoring server, W8, the "
+            "panels over 100,000 runs, and W9, the tracking server, only if named)"
         ),
     )
     parser.add_argument(
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     pythons = {"nbtrack": sys.executable}
     if "mlflow" in libs:
         pythons["mlflow"] = args.mlflow_python or ensure_mlflow(args.cache_dir, progress)
+        if "W9" in plan.workloads:
+            ensure_postgres_driver(pythons["mlflow"], progress)
 
     workdir = Path(tempfile.mkdtemp(prefix="nbtrack-bench-"))
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -177,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{workload} {lib} {record['size']:,}-run store: {record['store_built_by']}"
                         f" ({record['store_build_s']:.1f} s)"
                     )
+                if record.get("note"):
+                    print(f"{workload} {lib}: {record['note']}")
     failures = [
         f"{workload} {lib} {record.get('size') or ''}: {record.get('error')}"
         for workload, by_lib in results.items()

@@ -100,6 +100,20 @@ FIGURES: tuple[Figure, ...] = (
     Figure("W8", "store_filter_sorted_ms", "  store: filtered + sorted", "ms", "lower", None),
     Figure("W8", "show_metrics_ms", "show_metrics 10 runs × 10k pts", "ms", "lower", 500, None),
     Figure("W8", "histories_read_ms", "  store: the 10 histories", "ms", "lower", None),
+    Figure(
+        "W9", "ingest_points_per_s", "log-batch ingest, 8 clients", "pts/s", "higher", 1e5, 10_000
+    ),
+    Figure("W9", "ingest_p50_ms", "  p50 per 1,000-point request", "ms", "lower"),
+    Figure("W9", "ingest_p99_ms", "  p99 per 1,000-point request", "ms", "lower"),
+    Figure("W9", "ingest_points_per_s_w2", "  same, --workers 2", "pts/s", "higher"),
+    Figure("W9", "server_rss_mb", "  server RSS after ingest", "MB", "lower"),
+    Figure("W9", "create_p50_ms", "runs/create p50", "ms", "lower", 3, 10_000),
+    Figure("W9", "build_runs_per_s", "runs built via the API, 8 clients", "runs/s", "higher"),
+    Figure("W9", "search_p50_ms", "runs/search filter + order_by p50", "ms", "lower", 50, 10_000),
+    Figure("W9", "search_rows", "  rows returned", "rows", "lower", compare=False),
+    Figure("W9", "history_p50_ms", "metrics/get-history p50", "ms", "lower", 20, 10_000),
+    Figure("W9", "log_metric_us_per_call", "log_metric per call, remote", "µs", "lower", 5, 10_000),
+    Figure("W9", "log_metric_durable_ms", "  last call → durable", "ms", "lower", compare=False),
 )
 
 _SIZE_UNIT = {
@@ -110,6 +124,7 @@ _SIZE_UNIT = {
     "W6": "cells",
     "W7": "s of load",
     "W8": "runs",
+    "W9": "runs",
 }
 
 

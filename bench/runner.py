@@ -28,6 +28,7 @@ __all__ = [
     "Plan",
     "default_cache_dir",
     "ensure_mlflow",
+    "ensure_postgres_driver",
     "environment",
     "run_lib",
     "write_results",
@@ -38,7 +39,7 @@ MLFLOW_SPEC = "3.17.*"
 #: Every workload, in the order they run.
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 #: Workloads run only when named (``--workloads W7``), after the others.
-OPT_IN_WORKLOADS = ("W7", "W8")
+OPT_IN_WORKLOADS = ("W7", "W8", "W9")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class Plan:
             "W6": [20 if self.quick else 200],
             "W7": [2 if self.quick else 5],  # seconds of load per body size
             "W8": [10_000 if self.quick else 100_000],  # runs in the panel's experiment
+            "W9": [1_000 if self.quick else 10_000],  # runs searched through the server
         }
         known = (*ALL_WORKLOADS, *OPT_IN_WORKLOADS)
         return [(w, size) for w in known if w in self.workloads for size in sizes[w]]
@@ -147,6 +149,16 @@ def ensure_mlflow(cache_dir: Path, progress: Callable[[str], None] = lambda mess
         [str(python), "-m", "pip", "install", "--quiet", f"mlflow=={MLFLOW_SPEC}"], check=True
     )
     return str(python)
+
+
+def ensure_postgres_driver(
+    python: str, progress: Callable[[str], None] = lambda message: None
+) -> None:
+    """Install psycopg2 (MLflow's PostgreSQL driver, for W9's ``mlflow server``) when missing."""
+    if subprocess.run([python, "-c", "import psycopg2"], capture_output=True).returncode == 0:
+        return
+    progress(f"installing psycopg2-binary for {python}")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "psycopg2-binary"], check=True)
 
 
 def _mlflow_version(python: Path) -> str:

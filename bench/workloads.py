@@ -54,6 +54,7 @@ from bench._stores import (
 )
 from bench.scoring import w7_scoring
 from bench.w8_panels import w8_panels
+from bench.w9_server import w9_log_metric, w9_server
 
 __all__ = ["WORKLOADS", "CheckFailed", "Context"]
 
@@ -494,7 +495,9 @@ WORKLOADS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "W6": w6_kernel_hook,
     "W7": w7_scoring,
     "W8": w8_panels,
+    "W9": w9_server,
     "_history": history_lengths,
+    "_w9_log_metric": w9_log_metric,
 }
 
 
