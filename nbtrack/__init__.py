@@ -64,7 +64,30 @@ _FLUENT = (
     "set_tags",
     "start_run",
 )
+#: MLflow's other classic fluent names (registry searches, parents, settings…).
+_FLUENT_EXTRAS = (
+    "delete_experiment_tag",
+    "disable_system_metrics_logging",
+    "doctor",
+    "enable_system_metrics_logging",
+    "flush_artifact_async_logging",
+    "flush_async_logging",
+    "get_parent_run",
+    "load_table",
+    "log_inputs",
+    "log_stream",
+    "restore_experiment",
+    "run",
+    "search_model_versions",
+    "search_registered_models",
+    "set_model_version_tag",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
+    "validate_evaluation_results",
+)
 _LAZY: dict[str, str] = {name: "nbtrack.tracking.fluent" for name in _FLUENT}
+_LAZY.update({name: "nbtrack.tracking.fluent_extras" for name in _FLUENT_EXTRAS})
 _LAZY.update(
     {
         "ActiveRun": "nbtrack.tracking.fluent",
@@ -73,7 +96,12 @@ _LAZY.update(
         "ModelInfo": "nbtrack.models",
         "ModelSignature": "nbtrack.models",
         "infer_signature": "nbtrack.models",
+        "Image": "nbtrack.tracking.multimedia",
         "lineage": "nbtrack.tracking.lineage",
+        "lineage_script": "nbtrack.tracking.lineage",
+        "get_registry_uri": "nbtrack.config",
+        "is_tracking_uri_set": "nbtrack.config",
+        "set_registry_uri": "nbtrack.config",
         "load_model": "nbtrack.models",
         "log_model": "nbtrack.models",
         "save_model": "nbtrack.models",
@@ -100,30 +128,41 @@ _LAZY.update(
         "show_runs": "nbtrack.widgets",
     }
 )
+#: Loaded on first attribute access, so ``import nbtrack as mlflow; mlflow.sklearn.log_model``
+#: works without ``import nbtrack.sklearn`` while ``import nbtrack`` stays light.
 _SUBMODULES = (
+    "artifacts",
     "config",
+    "data",
     "entities",
     "env",
     "errors",
+    "exceptions",
     "models",
     "prompts",
+    "pyfunc",
+    "sklearn",
     "store",
     "tracking",
     "uris",
 )
-#: ``nbt.pyfunc`` is MLflow's name for the generic model interface.
-_ALIASES = {"pyfunc": "nbtrack.models.pyfunc"}
+_ALIASES: dict[str, str] = {}
+
+#: MLflow's name for nbtrack's base error (``nbtrack.exceptions.MlflowException``).
+MlflowException = NbtrackError
 
 __all__ = [
     "ActiveRun",
     "AlreadyExistsError",
     "Client",
     "EvaluationResult",
+    "Image",
     "InvalidFilter",
     "InvalidInput",
     "InvalidKey",
     "MetricValueError",
     "MlflowClient",
+    "MlflowException",
     "ModelInfo",
     "ModelSignature",
     "NbtrackError",
@@ -142,53 +181,75 @@ __all__ = [
     "compare_prompts",
     "create_experiment",
     "delete_experiment",
+    "delete_experiment_tag",
     "delete_prompt_alias",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "doctor",
     "download_artifacts",
     "enable",
+    "enable_system_metrics_logging",
     "end_run",
     "evaluate",
     "flush",
+    "flush_artifact_async_logging",
+    "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
     "get_metric_history",
+    "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "infer_signature",
+    "is_tracking_uri_set",
     "last_active_run",
     "lineage",
+    "lineage_script",
     "list_artifacts",
     "load_ipython_extension",
     "load_model",
     "load_prompt",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_image",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_model",
     "log_param",
     "log_params",
+    "log_stream",
     "log_table",
     "log_text",
     "make_metric",
     "register_model",
     "register_prompt",
+    "restore_experiment",
     "restore_run",
+    "run",
     "save_model",
     "search_experiments",
+    "search_model_versions",
     "search_prompts",
+    "search_registered_models",
     "search_runs",
     "serve",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_model_version_tag",
     "set_prompt_alias",
+    "set_registry_uri",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -198,6 +259,7 @@ __all__ = [
     "show_runs",
     "start_run",
     "unload_ipython_extension",
+    "validate_evaluation_results",
 ]
 
 
@@ -254,7 +316,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from nbtrack.autologging import autolog
-    from nbtrack.config import get_tracking_uri, set_tracking_uri
+    from nbtrack.config import (
+        get_registry_uri,
+        get_tracking_uri,
+        is_tracking_uri_set,
+        set_registry_uri,
+        set_tracking_uri,
+    )
     from nbtrack.models import (
         ModelInfo,
         ModelSignature,
@@ -305,4 +373,26 @@ if TYPE_CHECKING:
         set_tags,
         start_run,
     )
-    from nbtrack.tracking.lineage import lineage
+    from nbtrack.tracking.fluent_extras import (
+        delete_experiment_tag,
+        disable_system_metrics_logging,
+        doctor,
+        enable_system_metrics_logging,
+        flush_artifact_async_logging,
+        flush_async_logging,
+        get_parent_run,
+        load_table,
+        log_inputs,
+        log_stream,
+        restore_experiment,
+        run,
+        search_model_versions,
+        search_registered_models,
+        set_model_version_tag,
+        set_system_metrics_node_id,
+        set_system_metrics_samples_before_logging,
+        set_system_metrics_sampling_interval,
+        validate_evaluation_results,
+    )
+    from nbtrack.tracking.lineage import lineage, lineage_script
+    from nbtrack.tracking.multimedia import Image

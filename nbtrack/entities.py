@@ -7,6 +7,7 @@ means code written for ``mlflow.entities`` reads nbtrack's objects unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 __all__ = [
     "IS_PROMPT_TAG",
@@ -16,7 +17,9 @@ __all__ = [
     "Dataset",
     "DatasetInput",
     "Experiment",
+    "ExperimentTag",
     "FileInfo",
+    "InputTag",
     "LifecycleStage",
     "Metric",
     "ModelVersion",
@@ -29,6 +32,7 @@ __all__ = [
     "RunInputs",
     "RunStatus",
     "RunTag",
+    "SourceType",
     "ViewType",
 ]
 
@@ -43,12 +47,37 @@ class RunStatus:
     KILLED = "KILLED"
 
     ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
+    #: MLflow's protobuf numbers for each status.
+    ALL_NUMBERED: ClassVar[dict[int, str]] = {
+        1: RUNNING,
+        2: SCHEDULED,
+        3: FINISHED,
+        4: FAILED,
+        5: KILLED,
+    }
     TERMINATED = (FINISHED, FAILED, KILLED)
 
     @classmethod
     def is_terminated(cls, status: str) -> bool:
         """Return True for FINISHED, FAILED and KILLED."""
         return status in cls.TERMINATED
+
+    # MLflow's statuses are ints with these converters; ours are already their names,
+    # so code that converts either way gets the name.
+    @classmethod
+    def to_string(cls, status: str | int) -> str:
+        """Return the status name (MLflow's numbers 1-5 are accepted too)."""
+        return _by_number(status, cls.ALL_NUMBERED, "run status")
+
+    @classmethod
+    def from_string(cls, status: str) -> str:
+        """Return the canonical status name for ``status``."""
+        return _by_number(status, cls.ALL_NUMBERED, "run status")
+
+    @classmethod
+    def all_status(cls) -> list[str]:
+        """Every status name."""
+        return list(cls.ALL)
 
 
 class LifecycleStage:
@@ -82,6 +111,58 @@ class ViewType:
             f"Unknown run_view_type {view_type!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL"
         )
 
+    @classmethod
+    def from_string(cls, view_str: str) -> str:
+        """Return the view type named ``view_str`` (any case), as MLflow's converter."""
+        return _by_number(view_str, {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}, "view")
+
+    @classmethod
+    def to_string(cls, view_type: str | int) -> str:
+        """Return the name of a view type (MLflow's numbers 1-3 are accepted too)."""
+        return _by_number(view_type, {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}, "view")
+
+
+def _by_number(value: str | int, numbered: dict[int, str], what: str) -> str:
+    if isinstance(value, int) and value in numbered:
+        return numbered[value]
+    if isinstance(value, str) and value.upper() in numbered.values():
+        return value.upper()
+    from nbtrack.errors import InvalidInput
+
+    raise InvalidInput(f"Unknown {what} {value!r}; use one of {', '.join(numbered.values())}")
+
+
+class SourceType:
+    """Where a run's code came from (MLflow's ``mlflow.source.type`` values)."""
+
+    NOTEBOOK = "NOTEBOOK"
+    JOB = "JOB"
+    PROJECT = "PROJECT"
+    LOCAL = "LOCAL"
+    UNKNOWN = "UNKNOWN"
+    RECIPE = "RECIPE"
+
+    ALL = (NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN, RECIPE)
+    #: MLflow's protobuf numbers.
+    ALL_NUMBERED: ClassVar[dict[int, str]] = {
+        1: NOTEBOOK,
+        2: JOB,
+        3: PROJECT,
+        4: LOCAL,
+        5: RECIPE,
+        1000: UNKNOWN,
+    }
+
+    @classmethod
+    def to_string(cls, source_type: str | int) -> str:
+        """Return the name of a source type (MLflow's numbers are accepted too)."""
+        return _by_number(source_type, cls.ALL_NUMBERED, "source type")
+
+    @classmethod
+    def from_string(cls, source_type: str) -> str:
+        """Return the canonical name of a source type."""
+        return _by_number(source_type, cls.ALL_NUMBERED, "source type")
+
 
 @dataclass(slots=True)
 class Metric:
@@ -104,6 +185,22 @@ class Param:
 @dataclass(slots=True)
 class RunTag:
     """A run tag."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class ExperimentTag:
+    """An experiment tag."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class InputTag:
+    """A tag of a dataset input, such as ``mlflow.data.context``."""
 
     key: str
     value: str

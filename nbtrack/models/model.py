@@ -68,6 +68,20 @@ class Model:
     utc_time_created: str = field(default_factory=_now)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def get_input_schema(self) -> Any:
+        """The signature's input schema, or None."""
+        return self.signature.inputs if self.signature is not None else None
+
+    def get_output_schema(self) -> Any:
+        """The signature's output schema, or None."""
+        return self.signature.outputs if self.signature is not None else None
+
+    def to_yaml(self) -> str:
+        """Return the ``MLmodel`` document as YAML text."""
+        import yaml
+
+        return str(yaml.safe_dump(self.to_dict(), default_flow_style=False))
+
     @property
     def pyfunc_conf(self) -> dict[str, Any]:
         """The ``python_function`` flavor block (empty if the model has none)."""
@@ -123,7 +137,7 @@ class Model:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
-        """Read ``MLmodel`` from a model folder (or the file itself).
+        """Read ``MLmodel`` from a model folder, the file itself, or a ``runs:/``/``models:/`` URI.
 
         Raises
         ------
@@ -134,6 +148,11 @@ class Model:
         """
         import yaml
 
+        text = os.fspath(path)
+        if text.startswith(("runs:/", "models:/")):
+            from nbtrack.models.pyfunc import resolve_model_uri
+
+            path = resolve_model_uri(text)
         target = Path(path)
         if target.is_dir():
             target = target / MLMODEL_FILE

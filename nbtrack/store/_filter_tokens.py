@@ -46,7 +46,8 @@ def tokenize(text: str) -> list[Token]:
 
     Inside strings a backslash or a doubled quote escapes the quote and ``\\\\``
     is one backslash; other backslashes are kept (they escape LIKE wildcards).
-    Backquoted keys have no escapes.
+    Backquoted keys have no escapes. A backquoted entity name (MLflow's
+    `` `params`.x ``, `` `metric`.a ``) becomes the bare word it quotes.
     """
     bad = BAD_CHAR_RE.search(text)
     if bad:
@@ -74,5 +75,22 @@ def tokenize(text: str) -> list[Token]:
             value = value[1:-1]
         elif kind == "OP":
             value = OPERATORS[value]
-        tokens.append(Token(kind, value, pos, match.end()))
+        token = Token(kind, value, pos, match.end())
+        if _is_quoted_entity(tokens, token):
+            # MLflow's `params`.x: a backquoted entity name reads as the bare word.
+            quoted = tokens.pop()
+            token = Token("WORD", quoted.value + value, quoted.pos, token.end)
+        tokens.append(token)
         pos = match.end()
+
+
+def _is_quoted_entity(tokens: list[Token], token: Token) -> bool:
+    """True when ``token`` is the ``.key`` of a backquoted entity such as `` `metrics` ``."""
+    if token.kind != "WORD" or not token.value.startswith(".") or not tokens:
+        return False
+    quoted = tokens[-1]
+    if quoted.kind != "BQ" or quoted.end != token.pos or not quoted.value.isidentifier():
+        return False
+    # After ``metrics.`` a backquoted word is a key, not an entity.
+    before = tokens[-2] if len(tokens) > 1 else None
+    return not (before is not None and before.kind == "WORD" and before.end == quoted.pos)

@@ -16,7 +16,7 @@ from typing import Any
 
 from nbtrack.errors import InvalidInput
 
-__all__ = ["dict_payload", "figure_payload", "image_payload", "table_payload"]
+__all__ = ["array_to_pil", "dict_payload", "figure_payload", "image_payload", "table_payload"]
 
 
 def _suffix(artifact_file: str) -> str:
@@ -164,7 +164,7 @@ def _altair_payload(chart: Any, artifact_file: str, ext: str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
 
-def _array_to_pil(array: Any) -> Any:
+def array_to_pil(array: Any) -> Any:
     """Turn an image array into a PIL image the way MLflow's ``log_image`` does.
 
     Integers must lie in [0, 255]; floats and bools in [0, 1] and are scaled by
@@ -220,10 +220,12 @@ def image_payload(image: Any, artifact_file: str) -> bytes:
     """
     from PIL import Image
 
+    if callable(getattr(image, "to_pil", None)):  # nbt.Image, as mlflow.Image
+        image = image.to_pil()
     if isinstance(image, Image.Image):
         pil = image
     elif hasattr(image, "__array__") or isinstance(image, list):
-        pil = _array_to_pil(image)
+        pil = array_to_pil(image)
     else:
         raise InvalidInput(
             f"log_image cannot log a {_type_name(image)}; pass a PIL Image or a numpy array"

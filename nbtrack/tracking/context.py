@@ -2,7 +2,10 @@
 
 Tags recorded on every run (``system_tags``): ``nbtrack.user``,
 ``nbtrack.source.name``/``.type``, ``nbtrack.python``, ``nbtrack.host`` and
-``nbtrack.git.commit``/``.branch``/``.dirty``. Computed once per process (git
+``nbtrack.git.commit``/``.branch``/``.dirty``, and beside them MLflow's own
+keys for the same facts (``mlflow.user``, ``mlflow.source.name``/``.type``,
+``mlflow.source.git.commit``/``.branch``; see :func:`mlflow_tags`), so
+searches and tools written for MLflow find them. Computed once per process (git
 state is re-read after a few seconds) so that creating a run costs no
 subprocess calls on the hot path.
 
@@ -37,6 +40,7 @@ __all__ = [
     "current_user",
     "git_diff",
     "git_info",
+    "mlflow_tags",
     "requirements_text",
     "system_tags",
 ]
@@ -194,4 +198,24 @@ def system_tags() -> dict[str, str]:
         }
     tags = dict(_static)
     tags.update({f"nbtrack.git.{k}": v for k, v in git_info().items()})
+    tags.update(mlflow_tags(tags))
     return tags
+
+
+#: nbtrack's system tag → MLflow's key for the same fact.
+MLFLOW_KEYS = {
+    "nbtrack.user": "mlflow.user",
+    "nbtrack.source.name": "mlflow.source.name",
+    "nbtrack.source.type": "mlflow.source.type",
+    "nbtrack.git.commit": "mlflow.source.git.commit",
+    "nbtrack.git.branch": "mlflow.source.git.branch",
+}
+
+
+def mlflow_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Return MLflow's system tags mirroring the ``nbtrack.*`` ones in ``tags``.
+
+    Called again when a front end has replaced a value (the kernel hook sets
+    the notebook as ``nbtrack.source.name``), so both keys say the same.
+    """
+    return {mlflow: tags[ours] for ours, mlflow in MLFLOW_KEYS.items() if ours in tags}

@@ -35,9 +35,14 @@ def from_pandas(
 
 
 def as_dataset(obj: Any) -> Dataset:
-    """Accept a :class:`Dataset`, a pandas DataFrame, or an object with MLflow's dataset fields."""
+    """Accept a :class:`Dataset`, one of ``nbtrack.data``'s, a DataFrame, or MLflow-like fields."""
     if isinstance(obj, Dataset):
         return obj
+    to_entity = getattr(obj, "to_entity", None)
+    if callable(to_entity):  # nbtrack.data's datasets (from_pandas, from_numpy)
+        entity = to_entity()
+        if isinstance(entity, Dataset):
+            return entity
     if type(obj).__module__.startswith("pandas") and hasattr(obj, "dtypes"):
         return from_pandas(obj)
     if hasattr(obj, "name") and hasattr(obj, "digest"):

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 _local = threading.local()
 _active_experiment_id: str | None = None
+#: The active experiment's name and the store it was set in: after set_tracking_uri
+#: the name (not the number, which means another experiment there) picks it again.
+_active_experiment_name: str | None = None
+_active_experiment_uri: str | None = None
 _last_run_id: str | None = None
 _env_run_attached = False
 _clients: dict[str, Client] = {}
@@ -106,8 +110,13 @@ class ActiveRun(Run):
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
-    """Make an experiment active for new runs, creating it (by name) if needed."""
-    global _active_experiment_id
+    """Make an experiment active for new runs, creating it (by name) if needed.
+
+    The choice follows the tracking URI: after ``set_tracking_uri`` the next
+    run goes to the experiment of the same *name* in the new store (created
+    there if needed), never to whichever experiment has the same id.
+    """
+    global _active_experiment_id, _active_experiment_name, _active_experiment_uri
     client = _client()
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidInput("Give exactly one of experiment_name or experiment_id")
@@ -130,6 +139,7 @@ def set_experiment(
             "or pick another name"
         )
     _active_experiment_id = exp.experiment_id
+    _active_experiment_name, _active_experiment_uri = exp.name, client.tracking_uri
     return exp
 
 
@@ -180,13 +190,27 @@ def delete_experiment(experiment_id: str) -> None:
 
 def _current_experiment_id() -> str:
     if _active_experiment_id is not None:
-        return _active_experiment_id
+        from nbtrack.config import get_tracking_uri
+
+        if _active_experiment_uri == get_tracking_uri() or _active_experiment_name is None:
+            return _active_experiment_id
+        return _follow_experiment(_active_experiment_name)
     if os.environ.get(env.NBTRACK_EXPERIMENT_ID):
         return os.environ[env.NBTRACK_EXPERIMENT_ID]
     name = os.environ.get(env.NBTRACK_EXPERIMENT_NAME)
     if name:
         return set_experiment(name).experiment_id
     return "0"
+
+
+def _follow_experiment(name: str) -> str:
+    """Make the experiment called ``name`` in the store now in force the active one."""
+    try:
+        return set_experiment(name).experiment_id
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"The active experiment {name!r} was set in another store; in this one: {exc}"
+        ) from None
 
 
 # runs --------------------------------------------------------------------------
@@ -266,6 +290,13 @@ def start_run(
         all_tags.update(user_tags)
         for hook in run_start_hooks:
             hook(all_tags)
+        from nbtrack.tracking.context import mlflow_tags
+
+        # A source or user given as nbtrack.* tags (the kernel hook's notebook path)
+        # is mirrored to MLflow's key, unless that key was given itself.
+        for key, value in mlflow_tags(all_tags).items():
+            if key not in user_tags:
+                all_tags[key] = value
         run = client.create_run(
             experiment_id if experiment_id is not None else _current_experiment_id(),
             tags=all_tags,
@@ -439,24 +470,28 @@ def flush() -> None:
 # artifacts ---------------------------------------------------------------------
 
 
-def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    """Copy a file into the active run's artifacts."""
-    _client().log_artifact(_run_for_logging().info.run_id, local_path, artifact_path)
+def log_artifact(
+    local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy a file into the artifacts of the active run (or of ``run_id``)."""
+    _client().log_artifact(run_id or _run_for_logging().info.run_id, local_path, artifact_path)
 
 
-def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    """Copy a folder into the active run's artifacts."""
-    _client().log_artifacts(_run_for_logging().info.run_id, local_dir, artifact_path)
+def log_artifacts(
+    local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy a folder into the artifacts of the active run (or of ``run_id``)."""
+    _client().log_artifacts(run_id or _run_for_logging().info.run_id, local_dir, artifact_path)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    """Save text as an artifact of the active run."""
-    _client().log_text(_run_for_logging().info.run_id, text, artifact_file)
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Save text as an artifact of the active run (or of ``run_id``)."""
+    _client().log_text(run_id or _run_for_logging().info.run_id, text, artifact_file)
 
 
-def log_dict(dictionary: Any, artifact_file: str) -> None:
-    """Save a dict as JSON/YAML (by suffix) in the active run."""
-    _client().log_dict(_run_for_logging().info.run_id, dictionary, artifact_file)
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a dict as JSON/YAML (by suffix) in the active run (or in ``run_id``)."""
+    _client().log_dict(run_id or _run_for_logging().info.run_id, dictionary, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str) -> None:
@@ -464,14 +499,35 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     _client().log_figure(_run_for_logging().info.run_id, figure, artifact_file)
 
 
-def log_image(image: Any, artifact_file: str) -> None:
-    """Save an image (PIL or numpy) in the active run."""
-    _client().log_image(_run_for_logging().info.run_id, image, artifact_file)
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    """Save an image (PIL, numpy or ``nbt.Image``) in the active run.
+
+    With ``artifact_file``, one file. With ``key`` (and ``step``), one image of
+    a series, in MLflow's layout (``images/<key>+step+<n>+timestamp+<ms>+<uuid>.png``
+    plus a ``.webp`` thumbnail, and the ``mlflow.loggedImages`` tag) so MLflow's
+    UI shows the series.
+    """
+    from nbtrack.tracking.image_series import log_image_step
+
+    run_id = _run_for_logging().info.run_id
+    if (artifact_file is None) == (key is None):
+        raise InvalidInput("log_image needs exactly one of artifact_file or key")
+    if artifact_file is not None:
+        _client().log_image(run_id, image, artifact_file)
+    else:
+        log_image_step(_client(), run_id, image, str(key), step or 0, timestamp)
 
 
-def log_table(data: Any, artifact_file: str) -> None:
-    """Save a table (DataFrame or dict of columns) in the active run."""
-    _client().log_table(_run_for_logging().info.run_id, data, artifact_file)
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a table (DataFrame or dict of columns) in the active run (or in ``run_id``)."""
+    _client().log_table(run_id or _run_for_logging().info.run_id, data, artifact_file)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

@@ -19,15 +19,37 @@ from nbtrack.errors import NotFoundError
 if TYPE_CHECKING:
     from nbtrack.tracking.client import Client
 
-__all__ = ["LINEAGE_END", "LINEAGE_SESSION", "LINEAGE_START", "lineage", "lineage_script"]
+__all__ = [
+    "LINEAGE_END",
+    "LINEAGE_SESSION",
+    "LINEAGE_START",
+    "Lineage",
+    "lineage",
+    "lineage_script",
+]
 
 LINEAGE_SESSION = "nbtrack.lineage.session_id"
 LINEAGE_START = "nbtrack.lineage.start"
 LINEAGE_END = "nbtrack.lineage.end"
 
 
-def lineage(run_id: str, client: Client | None = None) -> list[CellExecution]:
+class Lineage(list[CellExecution]):
+    """A run's cell executions, in order; ``print()`` it to read them as one script."""
+
+    @property
+    def script(self) -> str:
+        """The executions as one Python script (see :func:`lineage_script`)."""
+        return lineage_script(self)
+
+    def __str__(self) -> str:
+        return self.script
+
+
+def lineage(run_id: str, client: Client | None = None) -> Lineage:
     """Return the cell executions of the run's kernel session up to the run's end, in order.
+
+    ``print(nbt.lineage(run_id))`` shows them as a script to replay; the
+    result is a list of :class:`~nbtrack.entities.CellExecution` otherwise.
 
     Parameters
     ----------
@@ -52,7 +74,7 @@ def lineage(run_id: str, client: Client | None = None) -> list[CellExecution]:
             f"Run {run_id} has no lineage: only runs made in a kernel with nbtrack loaded "
             "(%load_ext nbtrack) record one"
         )
-    return client.get_cell_executions(session, int(end))
+    return Lineage(client.get_cell_executions(session, int(end)))
 
 
 def _as_python(source: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.tracking.client_extras import ClientExtrasMixin
 from nbtrack.tracking.paged import PagedList
 
 if TYPE_CHECKING:
@@ -19,8 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["RegistryClientMixin"]
 
 
-class RegistryClientMixin:
-    """Registered models, versions, stages, tags and aliases."""
+class RegistryClientMixin(ClientExtrasMixin):
+    """Registered models, versions, stages, tags and aliases.
+
+    It carries :class:`ClientExtrasMixin` (MlflowClient's composed methods)
+    so that ``Client`` gets both through its one mixin base.
+    """
 
     store: Store
 

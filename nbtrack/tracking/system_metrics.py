@@ -32,6 +32,7 @@ __all__ = [
     "NBTRACK_SYSTEM_METRICS",
     "NBTRACK_SYSTEM_METRICS_INTERVAL",
     "SystemMetricsMonitor",
+    "configure",
     "sample",
     "start_monitor",
 ]
@@ -43,11 +44,63 @@ DEFAULT_INTERVAL_S = 10.0
 _MB = 1024 * 1024
 
 
+# Set in code (MLflow's enable_system_metrics_logging and friends); they win over the env.
+_settings: dict[str, Any] = {"enabled": None, "interval": None, "samples": 1, "node_id": None}
+
+
+def configure(
+    enabled: bool | None = None,
+    interval: float | None = None,
+    samples_before_logging: int | None = None,
+    node_id: str | None = None,
+) -> None:
+    """Change system-metrics settings for runs started from now on (None keeps a setting).
+
+    Parameters
+    ----------
+    enabled:
+        Sample runs that do not say (``start_run(log_system_metrics=None)``).
+    interval:
+        Seconds between samples.
+    samples_before_logging:
+        Average this many samples into each logged point.
+    node_id:
+        Put samples under ``system/<node_id>/…``, to tell machines of one run apart.
+
+    Raises
+    ------
+    InvalidInput
+        A non-positive interval or sample count.
+    """
+    from nbtrack.errors import InvalidInput
+
+    if interval is not None and not interval > 0:
+        raise InvalidInput(f"The system metrics interval must be positive, not {interval!r}")
+    if samples_before_logging is not None and (
+        not isinstance(samples_before_logging, int) or samples_before_logging < 1
+    ):
+        raise InvalidInput(
+            f"samples_before_logging must be a positive int, not {samples_before_logging!r}"
+        )
+    if enabled is not None:
+        _settings["enabled"] = enabled
+    if interval is not None:
+        _settings["interval"] = float(interval)
+    if samples_before_logging is not None:
+        _settings["samples"] = samples_before_logging
+    if node_id is not None:
+        _settings["node_id"] = str(node_id) or None
+
+
 def _enabled_by_env() -> bool:
+    if _settings["enabled"] is not None:
+        return bool(_settings["enabled"])
     return os.environ.get(NBTRACK_SYSTEM_METRICS, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _interval_from_env() -> float:
+    if _settings["interval"] is not None:
+        return float(_settings["interval"])
     try:
         value = float(os.environ.get(NBTRACK_SYSTEM_METRICS_INTERVAL, DEFAULT_INTERVAL_S))
     except ValueError:
@@ -135,6 +188,9 @@ class SystemMetricsMonitor:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._gpus: _Gpus | None = None
+        self._pending: list[dict[str, float]] = []
+        self.samples_before_logging = int(_settings["samples"])
+        self.node_id: str | None = _settings["node_id"]
         self._thread = threading.Thread(
             target=self._loop, name=f"nbtrack-system-metrics-{run_id[:8]}", daemon=True
         )
@@ -147,14 +203,35 @@ class SystemMetricsMonitor:
         self._thread.start()
         return self
 
-    def _log_sample(self) -> None:
+    def _log_sample(self, last: bool = False) -> None:
         with self._lock:
             if self._gpus is None:
                 self._gpus = _Gpus()
+            self._pending.append(sample(self._gpus))
+            if len(self._pending) < self.samples_before_logging and not last:
+                return
+            # Each logged point is the mean of the samples taken since the last one.
+            keys = {k for taken in self._pending for k in taken}
+            mean = {
+                k: sum(v) / len(v)
+                for k in keys
+                for v in [[taken[k] for taken in self._pending if k in taken]]
+            }
+            self._pending.clear()
             now = int(time.time() * 1000)
             step = self.samples
+            prefix = f"system/{self.node_id}/" if self.node_id else None
             self._buffer.extend(
-                [(self.run_id, key, value, now, step) for key, value in sample(self._gpus).items()]
+                [
+                    (
+                        self.run_id,
+                        prefix + key[len("system/") :] if prefix else key,
+                        value,
+                        now,
+                        step,
+                    )
+                    for key, value in sorted(mean.items())
+                ]
             )
             self.samples += 1
 
@@ -177,7 +254,7 @@ class SystemMetricsMonitor:
         self._stop.set()
         self._thread.join(timeout=max(5.0, self.interval))
         try:
-            self._log_sample()
+            self._log_sample(last=True)
         except Exception as exc:  # ending the run matters more than its last sample
             warnings.warn(
                 f"nbtrack could not sample system metrics: {type(exc).__name__}: {exc}",
