@@ -114,9 +114,17 @@ class Store(Protocol):
         ...
 
     def end_run(
-        self, run_id: str, status: str, end_time: int, metric_points: Sequence[MetricPoint] = ()
+        self,
+        run_id: str,
+        status: str,
+        end_time: int,
+        metric_points: Sequence[MetricPoint] = (),
+        request_id: str | None = None,
     ) -> None:
-        """Write a run's last buffered points and set its final status, atomically."""
+        """Write a run's last buffered points and set its final status, atomically.
+
+        A ``request_id`` already seen makes this a no-op (a retried request).
+        """
         ...
 
     def delete_run(self, run_id: str) -> None:
@@ -133,12 +141,19 @@ class Store(Protocol):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        request_id: str | None = None,
     ) -> None:
-        """Write metrics, params and tags of one run atomically (all or nothing)."""
+        """Write metrics, params and tags of one run atomically (all or nothing).
+
+        A ``request_id`` already seen makes this a no-op (a retried request).
+        """
         ...
 
-    def log_metric_points(self, points: Sequence[MetricPoint]) -> None:
-        """Write already-validated points of any runs in one transaction."""
+    def log_metric_points(
+        self, points: Sequence[MetricPoint], request_id: str | None = None
+    ) -> None:
+        """Write already-validated points of any runs in one transaction (once per
+        ``request_id``)."""
         ...
 
     def delete_tag(self, run_id: str, key: str) -> None:

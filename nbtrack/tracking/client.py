@@ -54,14 +54,20 @@ class Client(RegistryClientMixin):
     tracking_uri:
         A folder, ``sqlite:///…``, ``postgresql://…``; None uses the URI in force
         (``set_tracking_uri`` > ``NBTRACK_TRACKING_URI`` > ``.nbtrack/``).
+    artifact_root:
+        Where new experiments keep artifacts (any fsspec URL); None uses
+        ``NBTRACK_ARTIFACT_ROOT``, else the store's own folder.
     """
 
-    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | os.PathLike[str] | None = None, artifact_root: str | None = None
+    ) -> None:
         from nbtrack.config import get_artifact_root, get_tracking_uri
         from nbtrack.store.factory import open_store
 
         self.tracking_uri = str(tracking_uri) if tracking_uri is not None else get_tracking_uri()
-        self.store: Store = open_store(self.tracking_uri, get_artifact_root())
+        root = artifact_root or get_artifact_root()
+        self.store: Store = open_store(self.tracking_uri, root)
         self._buffer = buffer_for(self.store)
 
     def __repr__(self) -> str:
@@ -240,9 +246,17 @@ class Client(RegistryClientMixin):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
         synchronous: bool = True,
+        request_id: str | None = None,
     ) -> None:
-        """Write metrics, params and tags of a run atomically: all of them or none."""
-        self.store.log_batch(run_id, metrics, params, tags)
+        """Write metrics, params and tags of a run atomically: all of them or none.
+
+        ``request_id`` (a server passes its request's id) makes a retry of the
+        same request write nothing twice.
+        """
+        if request_id is None:
+            self.store.log_batch(run_id, metrics, params, tags)
+        else:
+            self.store.log_batch(run_id, metrics, params, tags, request_id=request_id)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         """Record datasets a run used."""

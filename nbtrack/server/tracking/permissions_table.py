@@ -150,6 +150,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("PUT", f"{_A}/artifacts/{{artifact_path:path}}"): Rule("artifact_path", "artifact_path", E),
     ("DELETE", f"{_A}/artifacts/{{artifact_path:path}}"): Rule("artifact_path", "artifact_path", E),
     ("GET", f"{_A}/artifacts"): Rule("artifact_path", "path", R),
+    ("POST", f"{_A}/mpu/create/{{artifact_path:path}}"): Rule("artifact_path", "artifact_path", E),
+    ("POST", f"{_A}/mpu/complete/{{artifact_path:path}}"): Rule(
+        "artifact_path", "artifact_path", E
+    ),
+    ("POST", f"{_A}/mpu/abort/{{artifact_path:path}}"): Rule("artifact_path", "artifact_path", E),
+    ("GET", f"{_A}/presigned/{{artifact_path:path}}"): Rule("artifact_path", "artifact_path", R),
     # nbtrack's own routes
     ("POST", f"{_N}/runs/create"): _exp(E),
     ("POST", f"{_N}/runs/end"): _run(E),

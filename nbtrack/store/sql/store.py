@@ -50,6 +50,7 @@ from nbtrack.store.sql.reads import (
 from nbtrack.store.sql.registry_store import RegistryStoreMixin
 from nbtrack.store.sql.writes import (
     check_writable,
+    claim_request,
     insert_run,
     write_metric_points,
     write_params,
@@ -383,12 +384,23 @@ class SqlStore(RegistryStoreMixin):
         return run_info_from(current)
 
     def end_run(
-        self, run_id: str, status: str, end_time: int, metric_points: Sequence[MetricPoint] = ()
+        self,
+        run_id: str,
+        status: str,
+        end_time: int,
+        metric_points: Sequence[MetricPoint] = (),
+        request_id: str | None = None,
     ) -> None:
-        """Write the last metric points and end the run, in one transaction."""
+        """Write the last metric points and end the run, in one transaction.
+
+        A ``request_id`` already recorded means this request was applied before:
+        nothing is written.
+        """
         if not RunStatus.is_terminated(status):
             raise InvalidInput(f"A run ends FINISHED, FAILED or KILLED, not {status!r}")
         with raw_transaction(self.engine) as cur:
+            if request_id is not None and not claim_request(cur, request_id):
+                return
             write_metric_points(cur, metric_points)
             updated = cur.execute(
                 "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
@@ -426,8 +438,13 @@ class SqlStore(RegistryStoreMixin):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        request_id: str | None = None,
     ) -> None:
-        """Validate everything, then write metrics, params and tags in one transaction."""
+        """Validate everything, then write metrics, params and tags in one transaction.
+
+        A ``request_id`` already recorded means this request was applied before:
+        nothing is written (and the run's state is not checked again).
+        """
         valid_keys = check._valid_keys
         points: list[MetricPoint] = [
             (
@@ -447,14 +464,21 @@ class SqlStore(RegistryStoreMixin):
             RunTag(check.validate_key(t.key, "tag"), check.tag_value(t.key, t.value)) for t in tags
         ]
         with raw_transaction(self.engine) as cur:
+            if request_id is not None and not claim_request(cur, request_id):
+                return
             check_writable(cur, run_id)
             write_params(cur, run_id, params)
             write_tags(cur, run_id, tags)
             write_metric_points(cur, points)
 
-    def log_metric_points(self, points: Sequence[MetricPoint]) -> None:
-        """Write already-validated points of any runs in one transaction."""
+    def log_metric_points(
+        self, points: Sequence[MetricPoint], request_id: str | None = None
+    ) -> None:
+        """Write already-validated points of any runs in one transaction (once per
+        ``request_id``)."""
         with raw_transaction(self.engine) as cur:
+            if request_id is not None and not claim_request(cur, request_id):
+                return
             write_metric_points(cur, points)
 
     def delete_tag(self, run_id: str, key: str) -> None:

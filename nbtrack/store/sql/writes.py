@@ -7,6 +7,7 @@ are folded in Python first so each (run, key) costs one upsert.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,23 @@ _INSERT_RUN = (
     "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
     "end_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)"
 )
+
+
+_CLAIM_REQUEST = (
+    "INSERT INTO request_receipts (request_id, created_time) VALUES (?, ?) "
+    "ON CONFLICT (request_id) DO NOTHING"
+)
+
+
+def claim_request(cur: RawCursor, request_id: str) -> bool:
+    """Record a request's id; False if it was recorded before (the request was applied).
+
+    Called first in the transaction that writes the request's data, so the
+    receipt and the data commit (or roll back) together: a retry after a lost
+    answer finds the receipt and writes nothing twice.
+    """
+    inserted = cur.execute(_CLAIM_REQUEST, (request_id, int(time.time() * 1000))).rowcount
+    return bool(inserted == 1)
 
 
 def check_writable(cur: RawCursor, run_id: str) -> None:

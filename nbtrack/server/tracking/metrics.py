@@ -1,0 +1,150 @@
+"""Logging to a run (metric, param, tag, batch) and reading a metric's history back.
+
+Writes go straight to the store (``Client.log_batch``), never through the
+client's write-behind buffer: when the server answers, the data is durable.
+A request carrying ``Nbtrack-Request-Id`` is stored at most once however often
+it is retried.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from nbtrack.entities import Metric, Param, RunTag
+from nbtrack.errors import InvalidInput
+from nbtrack.server.tracking._state import call, route, state
+from nbtrack.server.tracking.bodies import FLOAT, INT, REQUIRED, STR, read_fields, request_id
+from nbtrack.server.tracking.errors import json_response
+from nbtrack.server.tracking.experiments import TAG
+from nbtrack.server.tracking.runs import run_id_of
+from nbtrack.store.paging import decode_page_token, split_page
+
+__all__ = ["MAX_METRICS", "MAX_PARAMS", "MAX_TAGS", "METRIC", "ROUTES"]
+
+P = "/api/2.0/mlflow"
+#: MLflow's limits on one log-batch request.
+MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
+
+METRIC: dict[str, Any] = {
+    "key": STR,
+    "value": FLOAT,
+    "timestamp": INT,
+    "step": INT,
+    "dataset_name": STR,
+    "dataset_digest": STR,
+    "model_id": STR,
+    "run_id": STR,
+    REQUIRED: ("key", "value", "timestamp"),
+}
+_RUN = {"run_id": STR, "run_uuid": STR}
+_LOG_METRIC = {
+    **_RUN,
+    "key": STR,
+    "value": FLOAT,
+    "timestamp": INT,
+    "step": INT,
+    "model_id": STR,
+    "dataset_name": STR,
+    "dataset_digest": STR,
+}
+_LOG_PARAM = {**_RUN, "key": STR, "value": STR}
+_LOG_BATCH = {
+    "run_id": STR,
+    "metrics": [METRIC],
+    "params": [{"key": STR, "value": STR, REQUIRED: ("key",)}],
+    "tags": [TAG],
+}
+_HISTORY = {**_RUN, "metric_key": STR, "page_token": STR, "max_results": INT}
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+async def log_metric(request: Request) -> Response:
+    """Log one metric point."""
+    f = await read_fields(request, _LOG_METRIC, ("key", "value"))
+    rid = request_id(request)
+    metric = Metric(f["key"], f["value"], f.get("timestamp", _now()), f.get("step", 0))
+    client = state(request).client
+    await call(client.log_batch, run_id_of(f), metrics=[metric], request_id=rid)
+    return json_response({})
+
+
+async def log_param(request: Request) -> Response:
+    """Log one param (params are immutable: another value is an error)."""
+    f = await read_fields(request, _LOG_PARAM, ("key",))
+    rid = request_id(request)
+    param = Param(f["key"], f.get("value", ""))
+    client = state(request).client
+    await call(client.log_batch, run_id_of(f), params=[param], request_id=rid)
+    return json_response({})
+
+
+async def set_tag(request: Request) -> Response:
+    """Set one run tag."""
+    f = await read_fields(request, _LOG_PARAM, ("key",))
+    rid = request_id(request)
+    tag = RunTag(f["key"], f.get("value", ""))
+    client = state(request).client
+    await call(client.log_batch, run_id_of(f), tags=[tag], request_id=rid)
+    return json_response({})
+
+
+def _check_limits(f: dict[str, Any]) -> None:
+    for name, limit in (("metrics", MAX_METRICS), ("params", MAX_PARAMS), ("tags", MAX_TAGS)):
+        n = len(f.get(name, ()))
+        if n > limit:
+            raise InvalidInput(
+                f"A batch logging request can contain at most {limit} {name}. "
+                f"Got {n} {name} in parameter '{name}'. Please split up {name} across "
+                "multiple requests and try again."
+            )
+
+
+async def log_batch(request: Request) -> Response:
+    """Log metrics, params and tags of one run atomically (MLflow's limits apply)."""
+    f = await read_fields(request, _LOG_BATCH, ("run_id",))
+    _check_limits(f)
+    rid = request_id(request)
+    metrics = [
+        Metric(m["key"], m["value"], m["timestamp"], m.get("step", 0)) for m in f.get("metrics", ())
+    ]
+    params = [Param(p["key"], p.get("value", "")) for p in f.get("params", ())]
+    tags = [RunTag(t["key"], t.get("value", "")) for t in f.get("tags", ())]
+    client = state(request).client
+    await call(client.log_batch, f["run_id"], metrics, params, tags, request_id=rid)
+    return json_response({})
+
+
+async def get_history(request: Request) -> Response:
+    """Every point of one metric, by step then time; paged when ``max_results`` is given."""
+    f = await read_fields(request, _HISTORY, ("metric_key",))
+    client = state(request).client
+    key = f["metric_key"]
+    # Tuples, not Metric objects: histories run to 100,000 points.
+    points = await call(client.get_metric_points, run_id_of(f), key)
+    out: dict[str, Any] = {}
+    if "max_results" in f or f.get("page_token"):
+        offset = decode_page_token(f.get("page_token"))
+        limit = f.get("max_results") or 25000
+        if limit < 1:
+            raise InvalidInput(f"Invalid value {limit} for parameter 'max_results' supplied")
+        points, token = split_page(points[offset : offset + limit + 1], offset, limit)
+        if token:
+            out["next_page_token"] = token
+    out["metrics"] = [{"key": key, "value": v, "timestamp": ts, "step": st} for st, ts, v in points]
+    return json_response(out)
+
+
+ROUTES = [
+    route(f"{P}/runs/log-metric", log_metric, "POST"),
+    route(f"{P}/runs/log-parameter", log_param, "POST"),
+    route(f"{P}/runs/set-tag", set_tag, "POST"),
+    route(f"{P}/runs/log-batch", log_batch, "POST"),
+    route(f"{P}/metrics/get-history", get_history, "GET"),
+]
