@@ -12,9 +12,13 @@ Each class also subclasses the builtin a caller would naturally catch, so
     │   └── AlreadyExistsError        e.g. an experiment name already taken
     ├── MetricValueError (TypeError)  a metric value is not a real number
     ├── RunNotActiveError (RuntimeError)  logging to a finished or deleted run
+    ├── ProviderError (RuntimeError)  a model call (an LLM endpoint, a pipeline) failed
+    ├── ModelValidationFailed (AssertionError)  nbt.evaluate's thresholds were missed
     ├── NotFoundError (LookupError)   an unknown run, experiment, artifact…
+    │   └── StoreNotFound             no store at this location yet (a read never makes one)
     └── StoreError (RuntimeError)     the store cannot do what was asked
-        └── SchemaMismatch            the store was written by a newer nbtrack
+        ├── SchemaMismatch            the store was written by a newer nbtrack
+        └── NotAStore                 the file is another program's database (MLflow's…)
 
 Leaves carry the offending values and build their own message; servers map
 ``error_code`` to an HTTP status in one place.
@@ -28,13 +32,17 @@ __all__ = [
     "InvalidInput",
     "InvalidKey",
     "MetricValueError",
+    "ModelValidationFailed",
     "NbtrackError",
     "NbtrackWarning",
+    "NotAStore",
     "NotFoundError",
     "ParamConflict",
+    "ProviderError",
     "RunNotActiveError",
     "SchemaMismatch",
     "StoreError",
+    "StoreNotFound",
     "ValueTooLong",
 ]
 
@@ -145,14 +153,67 @@ class RunNotActiveError(NbtrackError, RuntimeError):
         )
 
 
+class ModelValidationFailed(NbtrackError, AssertionError):
+    """The candidate missed one or more thresholds; ``failures`` lists each, readable."""
+
+    error_code = "INVALID_STATE"
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        super().__init__("Model validation failed:\n" + "\n".join(f"- {f}" for f in failures))
+
+
+class ProviderError(NbtrackError, RuntimeError):
+    """A model call failed (an HTTP endpoint, a local pipeline).
+
+    Attributes
+    ----------
+    retryable:
+        Whether trying again may help (a 429, a 5xx, an unreachable server).
+    """
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class NotFoundError(NbtrackError, LookupError):
     """An unknown run, experiment, artifact or model was asked for."""
 
     error_code = "RESOURCE_DOES_NOT_EXIST"
 
 
+class StoreNotFound(NotFoundError):
+    """No store exists at a location that was only to be read (opening would create it)."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(
+            f"No store here yet: {location} does not exist. It is created when a notebook "
+            "logs its first run (nbt.start_run()), or by `nbtrack db upgrade`."
+        )
+
+
 class StoreError(NbtrackError, RuntimeError):
     """The store cannot carry out the request."""
+
+
+class NotAStore(StoreError):
+    """A file named as the store is something else: another program's database, or no database.
+
+    Attributes
+    ----------
+    path:
+        The file.
+    kind:
+        What it is, as a phrase (``"an MLflow store"``, ``"not an SQLite database"``…).
+    """
+
+    def __init__(self, path: str, kind: str, advice: str) -> None:
+        self.path, self.kind = path, kind
+        super().__init__(f"{path} is {kind}, not an nbtrack store (left untouched); {advice}")
 
 
 class SchemaMismatch(StoreError):

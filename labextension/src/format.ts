@@ -327,10 +327,14 @@ export function linePath(
   return { path, xMin, xMax, yMin, yMax, plotted: finite.length };
 }
 
-/** The filter of the runs a notebook made (`%%track` tags its path; kernels may see it absolute). */
-export function notebookFilter(path: string): string {
-  // A quote cannot be escaped in the grammar: `_` matches it (and any one character).
-  return `tags.\`nbtrack.source.name\` LIKE '%${path.replace(/'/g, '_')}'`;
+/**
+ * The `notebook-filter` endpoint for a notebook (`path` relative to the served
+ * folder): the server builds the filter, since it knows the folder's absolute
+ * path the kernel may have tagged, and quotes it with the one helper the CLI
+ * and the API use.
+ */
+export function notebookFilterEndpoint(path: string): string {
+  return `notebook-filter?path=${encodeURIComponent(path)}`;
 }
 
 /** The URL path (under the server's base URL) of an artifact's bytes. */

@@ -27,7 +27,7 @@ import {
   artifactMimeType,
   lineageNotebook,
   loadsNbtrack,
-  notebookFilter,
+  notebookFilterEndpoint,
   parseModelVersion
 } from './format';
 import { RunDetail } from './rundetail';
@@ -280,12 +280,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         'The runs %%track cells of this notebook made, in every experiment',
       icon: tableRowsIcon,
       isEnabled: () => !!notebooks?.currentWidget,
-      execute: () => {
+      execute: async () => {
         const panel = notebooks?.currentWidget;
         if (!panel) {
           return;
         }
-        sidebar.showFilter(notebookFilter(panel.context.path));
+        const { filter } = await requestAPI<{ filter: string }>(
+          notebookFilterEndpoint(panel.context.path)
+        );
+        sidebar.showFilter(filter);
         app.shell.activateById(sidebar.id);
       }
     });

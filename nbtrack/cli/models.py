@@ -9,6 +9,7 @@ import click
 from nbtrack.cli import _output as out
 from nbtrack.cli._common import get_client, json_option, tracking_uri_option
 from nbtrack.errors import InvalidInput
+from nbtrack.store.filter_text import equals
 
 if TYPE_CHECKING:
     from nbtrack.entities import ModelVersion, RegisteredModel
@@ -49,11 +50,6 @@ def _model_row(model: RegisteredModel) -> dict[str, Any]:
         "description": model.description,
         "tags": dict(sorted(model.tags.items())),
     }
-
-
-def _name_filter(name: str) -> str:
-    """The search filter of one model's versions (quotes in names doubled, as the grammar reads)."""
-    return "name = '" + name.replace("'", "''") + "'"
 
 
 def _pairs(mapping: dict[str, Any]) -> str:
@@ -122,7 +118,9 @@ def show_model(name: str, reference: str | None, as_json: bool) -> None:
     model = _model_row(client.get_registered_model(name))
     versions = [
         _version_row(v)
-        for v in client.search_model_versions(_name_filter(name), order_by=["version_number DESC"])
+        for v in client.search_model_versions(
+            equals("name", name), order_by=["version_number DESC"]
+        )
     ]
     if as_json:
         out.echo_json({**model, "versions": versions})
@@ -190,7 +188,7 @@ def delete_model(name: str, version: int | None, yes: bool) -> None:
     client = get_client()
     if version is None:
         model = client.get_registered_model(name)
-        count = len(client.search_model_versions(_name_filter(name)))
+        count = len(client.search_model_versions(equals("name", name)))
         if not yes:
             click.confirm(
                 f"Delete registered model {name!r} and its {count} version(s)?", abort=True

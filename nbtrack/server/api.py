@@ -14,7 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.errors import InvalidInput, NbtrackError, NotFoundError
+from nbtrack.errors import (
+    InvalidInput,
+    MetricValueError,
+    NbtrackError,
+    NotFoundError,
+    RunNotActiveError,
+)
 
 if TYPE_CHECKING:
     from nbtrack.entities import Run
@@ -30,6 +36,7 @@ __all__ = [
     "metric_history",
     "model_detail",
     "models",
+    "notebook_filter",
     "run_artifacts",
     "run_detail",
     "run_lineage",
@@ -44,14 +51,27 @@ _MAX_PAGE = 1000
 _STATUS = {"RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 409}
 
 
+# Errors that are the caller's mistake: a bad value, a metric that is no number, a finished run.
+_CALLER_MISTAKES = (InvalidInput, MetricValueError, RunNotActiveError)
+#: The body of every 500 that is not nbtrack's own: the exception's text may hold
+#: paths, SQL or secrets, so it goes to the server's log and not to the client.
+INTERNAL_MESSAGE = "Internal server error; the server's log has the details"
+
+
 def error_body(exc: BaseException) -> tuple[int, dict[str, str]]:
-    """The HTTP status and JSON body of an error: 4xx for the caller's mistakes."""
+    """The HTTP status and JSON body of an error: 4xx for the caller's mistakes.
+
+    nbtrack's own errors keep their message (it is written for the user,
+    e.g. a store written by a newer nbtrack); any other exception is a 500
+    whose body says only :data:`INTERNAL_MESSAGE`.
+    """
+    if isinstance(exc, NotFoundError):
+        return 404, exc.to_dict()
+    if isinstance(exc, _CALLER_MISTAKES):
+        return _STATUS.get(exc.error_code, 400), exc.to_dict()
     if isinstance(exc, NbtrackError):
-        status = _STATUS.get(exc.error_code, 404 if isinstance(exc, NotFoundError) else 400)
-        if not isinstance(exc, (InvalidInput, NotFoundError)):
-            status = 500
-        return status, {"error_code": exc.error_code, "message": exc.message}
-    return 500, {"error_code": "INTERNAL_ERROR", "message": f"{type(exc).__name__}: {exc}"}
+        return 500, exc.to_dict()
+    return 500, {"error_code": "INTERNAL_ERROR", "message": INTERNAL_MESSAGE}
 
 
 def _number(value: float) -> float | str:
@@ -209,9 +229,35 @@ def models(client: Client, query: Mapping[str, str]) -> dict[str, Any]:
 def model_detail(client: Client, name: str) -> dict[str, Any]:
     """``GET models/{name}``: a registered model with all its versions, newest first."""
     model = client.get_registered_model(name)
-    quoted = name.replace("'", "''")
-    versions = client.search_model_versions(f"name = '{quoted}'", order_by=["version_number DESC"])
+    from nbtrack.store.filter_text import equals
+
+    versions = client.search_model_versions(equals("name", name), order_by=["version_number DESC"])
     return {**asdict(model), "versions": [asdict(v) for v in versions]}
+
+
+def notebook_filter(root: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """``GET notebook-filter?path=``: the filter of the runs one notebook of the served folder made.
+
+    ``%%track`` tags a run with the notebook's path as the kernel saw it:
+    absolute, or relative to the served folder. The filter matches those
+    whole paths exactly (``IN``), so ``track.ipynb`` does not find
+    ``backtrack.ipynb`` nor another folder's ``track.ipynb``.
+    """
+    import os
+    from pathlib import PurePosixPath
+
+    from nbtrack.store.filter_text import quote
+
+    path = query.get("path", "")
+    if not path or PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+        raise InvalidInput("Query parameter 'path' must be a path inside the served folder")
+    forms = [path]
+    for base in (os.path.abspath(root), os.path.realpath(root)):
+        full = os.path.join(base, *PurePosixPath(path).parts)
+        if full not in forms:
+            forms.append(full)
+    values = ", ".join(quote(form) for form in forms)
+    return {"filter": f"tags.`nbtrack.source.name` IN ({values})"}
 
 
 def compare_runs(client: Client, query: Mapping[str, str]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import atexit
 import json
 import mimetypes
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.log
 import tornado.web
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from traitlets import Unicode
@@ -54,14 +56,26 @@ class NbtrackServer(Configurable):
 class NbtrackHandler(APIHandler):
     """Base handler: the shared client, JSON replies, and the one place errors are mapped."""
 
+    # What a Jupyter Authorizer (JupyterHub scopes, read-only collaborators) is asked about.
+    auth_resource = "nbtrack"
+
     @property
     def client(self) -> Any:
-        """The ``nbt.Client`` of the configured store (opened once per server)."""
+        """The ``nbt.Client`` of the configured store (opened once it exists).
+
+        Raises
+        ------
+        StoreNotFound
+            The store is a folder or SQLite file that does not exist yet:
+            opening it would create it, and a read must not write.
+        """
         found = self.settings.get("nbtrack_client")
         if found is None:
             from nbtrack.tracking.client import Client
 
-            found = Client(self.settings["nbtrack_tracking_uri"])
+            uri = self.settings["nbtrack_tracking_uri"]
+            _refuse_missing_store(uri)
+            found = Client(uri)
             self.settings["nbtrack_client"] = found
         return found
 
@@ -138,6 +152,7 @@ class ExperimentsHandler(NbtrackHandler):
     """``GET /nbtrack/api/experiments``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         """List experiments."""
         await self.reply(lambda: api.experiments(self.client, self.query()))
@@ -147,6 +162,7 @@ class RunsHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         """Search runs: filter, order, page."""
         order_by = self.get_query_arguments("order_by")
@@ -157,6 +173,7 @@ class RunHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/{run_id}``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         """One run."""
         await self.reply(lambda: api.run_detail(self.client, run_id))
@@ -166,6 +183,7 @@ class MetricHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/{run_id}/metrics/{key}``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str, key: str) -> None:
         """A metric's history, downsampled."""
         await self.reply(lambda: api.metric_history(self.client, run_id, key, self.query()))
@@ -175,6 +193,7 @@ class ArtifactsHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/{run_id}/artifacts``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         """List one folder of a run's artifacts."""
         await self.reply(lambda: api.run_artifacts(self.client, run_id, self.query()))
@@ -184,34 +203,80 @@ class ArtifactHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/{run_id}/artifact?path=``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
-        """Download one artifact file (``?path=``); the client refuses paths leaving the run."""
+        """Download one artifact file (``?path=``); the client refuses paths leaving the run.
+
+        The bytes are streamed in chunks (a large artifact is never held in
+        memory whole); :func:`artifact_headers` decides how a browser may show them.
+        """
         path = self.get_query_argument("path", "")
         if not path:
             raise tornado.web.HTTPError(400, "Query parameter 'path' is required")
+        loop = asyncio.get_running_loop()
+        tmp = tempfile.mkdtemp(prefix="nbtrack-artifact-")
+        try:
 
-        def read() -> bytes:
-            with tempfile.TemporaryDirectory() as tmp:
+            def fetch() -> Path:
                 local = Path(self.client.download_artifacts(run_id, path, tmp))
                 if local.is_dir():
                     from nbtrack.errors import InvalidInput
 
                     raise InvalidInput(f"Artifact {path!r} is a folder; list it with /artifacts")
-                return local.read_bytes()
+                return local
 
-        data = await asyncio.get_running_loop().run_in_executor(None, read)
-        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        self.set_header("Content-Type", kind)
-        name = os.path.basename(path).replace('"', "")
-        self.set_header("Content-Disposition", f'inline; filename="{name}"')
-        # APIHandler.finish would relabel the bytes application/json.
-        JupyterHandler.finish(self, data)
+            local = await loop.run_in_executor(None, fetch)
+            for name, value in artifact_headers(path).items():
+                self.set_header(name, value)
+            self.set_header("Content-Length", str(local.stat().st_size))
+            with local.open("rb") as fh:
+                while chunk := await loop.run_in_executor(None, fh.read, _CHUNK):
+                    self.write(chunk)
+                    # Waits until the socket took the chunk: a slow reader holds back the disk.
+                    await self.flush()
+            # APIHandler.finish would relabel the bytes application/json.
+            JupyterHandler.finish(self)
+        finally:
+            await loop.run_in_executor(None, shutil.rmtree, tmp, True)
+
+
+_CHUNK = 1 << 20
+# Types a browser runs scripts in when it opens them on Jupyter's origin.
+_ACTIVE_TYPES = frozenset(
+    {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml"}
+)
+
+
+def artifact_headers(path: str) -> dict[str, str]:
+    """The headers an artifact's bytes are served with, from its file name.
+
+    Pages and SVG (which can hold scripts) are attachments, never opened on
+    Jupyter's origin; every artifact is also sandboxed (``Content-Security-Policy:
+    sandbox``) and not type-sniffed, so a mislabelled file cannot become a
+    page either. The name is sent as RFC 5987 ``filename*`` (UTF-8) with an
+    ASCII ``filename`` for old clients: a header outside Latin-1 is refused.
+    """
+    from urllib.parse import quote
+
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    name = "".join(c for c in os.path.basename(path) if c.isprintable()) or "artifact"
+    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
+    disposition = "attachment" if kind in _ACTIVE_TYPES else "inline"
+    return {
+        "Content-Type": kind,
+        "Content-Disposition": (
+            f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        ),
+        "Content-Security-Policy": "sandbox",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 class LineageHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/{run_id}/lineage``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         """The code that ran for a run."""
         await self.reply(lambda: api.run_lineage(self.client, run_id))
@@ -221,6 +286,7 @@ class ModelsHandler(NbtrackHandler):
     """``GET /nbtrack/api/models``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         """Registered models."""
         await self.reply(lambda: api.models(self.client, self.query()))
@@ -230,6 +296,7 @@ class ModelHandler(NbtrackHandler):
     """``GET /nbtrack/api/models/{name}``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, name: str) -> None:
         """One registered model with its versions."""
         await self.reply(lambda: api.model_detail(self.client, name))
@@ -239,15 +306,28 @@ class CompareHandler(NbtrackHandler):
     """``GET /nbtrack/api/compare``."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         """Several runs side by side."""
         await self.reply(lambda: api.compare_runs(self.client, self.query()))
+
+
+class NotebookFilterHandler(NbtrackHandler):
+    """``GET /nbtrack/api/notebook-filter?path=``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The filter of one notebook's runs (its whole path, exactly)."""
+        root = self.settings["server_root_dir"]
+        await self.reply(lambda: api.notebook_filter(root, self.query()))
 
 
 class ExportHandler(NbtrackHandler):
     """``POST /nbtrack/api/export``: a notebook of the served folder as an MLproject."""
 
     @tornado.web.authenticated
+    @authorized("write")
     async def post(self) -> None:
         """Export; the body names the notebook and the output folder."""
         body = self.json_body()
@@ -259,11 +339,13 @@ class ServingHandler(NbtrackHandler):
     """``GET`` and ``POST /nbtrack/api/serving``: served model versions; serve another."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         """The model versions being served."""
         await self.reply(lambda: api.served_models(self.servers))
 
     @tornado.web.authenticated
+    @authorized("execute")
     async def post(self) -> None:
         """Serve the registered model version the body names."""
         body = self.json_body()
@@ -274,6 +356,7 @@ class ServedHandler(NbtrackHandler):
     """``DELETE /nbtrack/api/serving/{server_id}``."""
 
     @tornado.web.authenticated
+    @authorized("execute")
     async def delete(self, server_id: str) -> None:
         """Stop one scoring server."""
         await self.reply(lambda: api.stop_served_model(self.servers, server_id))
@@ -291,10 +374,23 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     ("models", ModelsHandler),
     ("models/(?P<name>[^/]+)", ModelHandler),
     ("compare", CompareHandler),
+    ("notebook-filter", NotebookFilterHandler),
     ("export", ExportHandler),
     ("serving", ServingHandler),
     ("serving/(?P<server_id>[0-9a-f]+)", ServedHandler),
 ]
+
+
+def _refuse_missing_store(uri: str) -> None:
+    """Raise StoreNotFound when ``uri`` is a SQLite store whose database does not exist yet."""
+    from nbtrack.errors import StoreNotFound
+    from nbtrack.uris import resolve_store_location
+
+    location = resolve_store_location(uri)
+    if location.db_url.startswith("sqlite:///"):
+        db_file = Path(location.db_url.split(":///", 1)[1])
+        if not db_file.is_file():
+            raise StoreNotFound(uri)
 
 
 def _tracking_uri(serverapp: Any) -> str:

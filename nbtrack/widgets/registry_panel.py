@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel
+from nbtrack.store.filter_text import equals
 from nbtrack.widgets._base import Panel, resolve_client
 from nbtrack.widgets._html import esc, table, timestamp
 
@@ -25,11 +26,6 @@ STAGES = ModelVersionStage.ALL
 #: Models and versions per model listed at most.
 MAX_MODELS = 100
 MAX_VERSIONS = 100
-
-
-def _quoted(text: str) -> str:
-    """``text`` as a string literal of the search grammar (a quote is doubled)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -55,7 +51,7 @@ class RegistryData:
         versions = {
             m.name: list(
                 client.search_model_versions(
-                    f"name = {_quoted(m.name)}",
+                    equals("name", m.name),
                     max_results=MAX_VERSIONS,
                     order_by=["version_number DESC"],
                 )

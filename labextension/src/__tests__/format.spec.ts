@@ -11,7 +11,7 @@ import {
   linePath,
   loadsNbtrack,
   nextSort,
-  notebookFilter,
+  notebookFilterEndpoint,
   parseModelVersion,
   quoteKey,
   runsQueryString
@@ -149,10 +149,10 @@ describe('loadsNbtrack', () => {
   });
 });
 
-describe('notebookFilter', () => {
-  it('matches the path at the end of the source tag, quotes made wildcards', () => {
-    expect(notebookFilter("a/it's.ipynb")).toBe(
-      "tags.`nbtrack.source.name` LIKE '%a/it_s.ipynb'"
+describe('notebookFilterEndpoint', () => {
+  it('asks the server for the filter, the path URL-encoded', () => {
+    expect(notebookFilterEndpoint("a/it's 50%.ipynb")).toBe(
+      "notebook-filter?path=a%2Fit's%2050%25.ipynb"
     );
   });
 });
