@@ -123,6 +123,62 @@ def test_a_folder_and_the_root_are_not_downloadable_files(http: httpx.Client) ->
     assert http.get(f"{ROUTE}/0/r/artifacts/sub/a.txt").content == b"a"
 
 
+def test_links_out_of_the_destination_are_not_followed(http: httpx.Client, dest: Path) -> None:
+    secret = dest.parent / "secret.txt"
+    secret.write_text("outside the destination")
+    (dest / "0/r/artifacts").mkdir(parents=True)
+    (dest / "0/r/artifacts/leak.txt").symlink_to(secret)
+    (dest / "0/r/artifacts/out").symlink_to(dest.parent, target_is_directory=True)
+    assert http.get(f"{ROUTE}/0/r/artifacts/leak.txt").status_code == 400
+    assert http.get(f"{ROUTE}/0/r/artifacts/out/secret.txt").status_code == 400
+    assert http.put(f"{ROUTE}/0/r/artifacts/out/secret.txt", content=b"x").status_code == 400
+    assert http.delete(f"{ROUTE}/0/r/artifacts/leak.txt").json() == {}  # the link, not its target
+    assert not (dest / "0/r/artifacts/leak.txt").is_symlink()
+    assert secret.read_text() == "outside the destination"
+
+
+def test_a_chunked_upload_without_length_arrives_whole(http: httpx.Client) -> None:
+    parts = [bytes([i]) * 300_000 for i in range(7)]
+    put = http.put(f"{ROUTE}/0/r/artifacts/chunked.bin", content=iter(parts))
+    assert put.status_code == 200
+    assert http.get(f"{ROUTE}/0/r/artifacts/chunked.bin").content == b"".join(parts)
+
+
+def test_other_requests_are_served_while_an_upload_streams(http: httpx.Client, dest: Path) -> None:
+    http.put(f"{ROUTE}/0/r/artifacts/small.txt", content=b"small")
+    resume = threading.Event()
+    result: dict[str, int] = {}
+
+    def body() -> Iterator[bytes]:
+        yield b"z" * (2 * MiB)
+        resume.wait(60)
+        yield b"z" * MiB
+
+    def upload() -> None:
+        with httpx.Client(base_url=str(http.base_url), timeout=60) as other:
+            result["status"] = other.put(
+                f"{ROUTE}/0/r/artifacts/slow.bin", content=body()
+            ).status_code
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    try:
+        folder = dest / "0/r/artifacts"
+        wait_until(
+            lambda: any(p.name.startswith(".nbtrack-tmp-") for p in folder.iterdir()),
+            30,
+            "the upload to start",
+        )
+        assert http.get(f"{ROUTE}/0/r/artifacts/small.txt").content == b"small"
+        listed = http.get(ROUTE, params={"path": "0/r/artifacts"}).json()
+        assert [f["path"] for f in listed["files"]] == ["small.txt"]  # not the partial upload
+    finally:
+        resume.set()
+        thread.join(60)
+    assert result["status"] == 200
+    assert len(http.get(f"{ROUTE}/0/r/artifacts/slow.bin").content) == 3 * MiB
+
+
 def test_deleting_a_missing_path_is_not_an_error(http: httpx.Client) -> None:
     assert http.delete(f"{ROUTE}/0/none/artifacts/x.txt").json() == {}
 
