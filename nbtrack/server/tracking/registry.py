@@ -8,6 +8,7 @@ artifact location as its source, so nbtrack's own ``load_model`` reads it too.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -43,6 +44,26 @@ _MV_CREATE = {
 _MV_UPDATE = {"name": STR, "version": STR, "description": STR}
 _MV_STAGE = {"name": STR, "version": STR, "stage": STR, "archive_existing_versions": BOOL}
 _MV_TAG = {"name": STR, "version": STR, "key": STR, "value": STR}
+
+
+# MLflow 3's client adds this clause to every registry search (to leave prompts out, or
+# only them); the store has a flag for it, and a != on a tag most models lack would
+# otherwise drop them all.
+_PROMPT_CLAUSE = re.compile(
+    r"(?i)(?:\s+AND\s+)?\btags?\.`?mlflow\.prompt\.is_prompt`?\s*(!=|=)\s*'true'(?:\s+AND\s+)?"
+)
+
+
+def prompt_flag(filter_string: str | None) -> tuple[str | None, bool]:
+    """Return the filter without MLflow's prompt clause, and whether it asks for prompts."""
+    if not filter_string:
+        return None, False
+    found = _PROMPT_CLAUSE.search(filter_string)
+    if found is None:
+        return filter_string, False
+    rest = (filter_string[: found.start()] + " AND " + filter_string[found.end() :]).strip()
+    rest = re.sub(r"(?i)^AND\s+|\s+AND$|^AND$", "", rest).strip()
+    return rest or None, found.group(1) == "="
 
 
 def _tags(f: dict[str, Any]) -> dict[str, str]:
@@ -99,16 +120,18 @@ async def search(request: Request) -> Response:
     """One page of registered models (prompts excluded)."""
     f = await read_fields(request, _SEARCH)
     st = state(request)
-    page = await call(
-        st.client.search_registered_models,
-        f.get("filter") or None,
+    filter_string, prompts = prompt_flag(f.get("filter"))
+    page, token = await call(
+        st.client.store.search_registered_models,
+        filter_string,
         f.get("max_results", 100),
         f.get("order_by") or None,
         f.get("page_token") or None,
+        prompts,
     )
     out: dict[str, Any] = {"registered_models": [registered_model_json(m, st.uris) for m in page]}
-    if page.token:
-        out["next_page_token"] = page.token
+    if token:
+        out["next_page_token"] = token
     return json_response(out)
 
 
@@ -237,16 +260,18 @@ async def search_versions(request: Request) -> Response:
     """One page of model versions (prompt versions excluded)."""
     f = await read_fields(request, _SEARCH)
     st = state(request)
-    page = await call(
-        st.client.search_model_versions,
-        f.get("filter") or None,
+    filter_string, prompts = prompt_flag(f.get("filter"))
+    page, token = await call(
+        st.client.store.search_model_versions,
+        filter_string,
         f.get("max_results", 10000),
         f.get("order_by") or None,
         f.get("page_token") or None,
+        prompts,
     )
     out: dict[str, Any] = {"model_versions": [model_version_json(v, st.uris) for v in page]}
-    if page.token:
-        out["next_page_token"] = page.token
+    if token:
+        out["next_page_token"] = token
     return json_response(out)
 
 

@@ -509,6 +509,10 @@ def test_registry_routes(http: httpx.Client) -> None:
     )
     got = ok(http.get(f"{M}/model-versions/get", params={"name": name, "version": "1"}))
     assert {"key": "q", "value": "good"} in got["model_version"]["tags"]
+    # MLflow 3's client adds a clause leaving prompts out of every registry search.
+    mlflow_filter = f"name = '{name}' AND tag.`mlflow.prompt.is_prompt` != 'true'"
+    found = ok(http.get(f"{M}/registered-models/search", params={"filter": mlflow_filter}))
+    assert [m["name"] for m in found["registered_models"]] == [name]
     both = ok(
         http.post(
             f"{N}/registered-models/search", json={"filter": f"name = '{name}'", "prompts": None}
