@@ -535,3 +535,65 @@ print(json.dumps({"params": got.data.params, "metrics": got.data.metrics,
     )
     assert proc.returncode != 0
     assert "UNAUTHENTICATED" in proc.stderr or "401" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_nbtrack_client_with_a_token(
+    server: str, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbtrack as nbt
+    from nbtrack.errors import StoreError
+    from nbtrack.store import factory
+
+    token = users_cli(store, "token", "alice").strip().splitlines()[0]
+    monkeypatch.setenv("NBTRACK_TRACKING_TOKEN", token)
+    nbt.set_tracking_uri(server)
+    nbt.set_experiment("team")  # alice creates it, so she manages it
+    with nbt.start_run() as run:
+        nbt.log_param("alpha", 0.5)
+        for step in range(50):
+            nbt.log_metric("loss", 1.0 / (step + 1), step=step)
+    client = nbt.Client()
+    got = client.get_run(run.info.run_id)
+    assert got.data.params == {"alpha": "0.5"} and got.data.metrics == {"loss": 0.02}
+    assert len(client.get_metric_history(run.info.run_id, "loss")) == 50
+    # The reader may look at alice's run but not write to it.
+    monkeypatch.delenv("NBTRACK_TRACKING_TOKEN")
+    monkeypatch.setenv("NBTRACK_TRACKING_USERNAME", "reader")
+    monkeypatch.setenv("NBTRACK_TRACKING_PASSWORD", PASSWORDS["reader"])
+    factory.forget_stores()
+    reader = nbt.Client()
+    assert reader.get_run(run.info.run_id).data.params == {"alpha": "0.5"}
+    with pytest.raises(StoreError, match=r"needs EDIT permission"):
+        reader.set_tag(run.info.run_id, "k", "v")
+    monkeypatch.setenv("NBTRACK_TRACKING_PASSWORD", "wrong")
+    factory.forget_stores()
+    with pytest.raises(StoreError, match="without valid credentials"):
+        nbt.Client().search_experiments()
+
+
+def test_a_second_spelling_of_run_id_cannot_smuggle_a_write(server: str, store: str) -> None:
+    """The middleware reads the run the app will write to, however the body spells it."""
+    with as_user(server, "admin") as admin:
+        victim = make_resources(admin, "victim")
+    with as_user(server, "alice") as alice:
+        exp = alice.post(f"{M}/experiments/create", json={"name": "own"}).json()["experiment_id"]
+        own = alice.post(f"{M}/runs/create", json={"experiment_id": exp, "start_time": 1})
+        own_id = own.json()["run"]["info"]["run_id"]
+        metric = '{"key": "m", "value": 9.0, "timestamp": 5, "step": 5}'
+        plain = f'{{"run_id": "{own_id}", "metrics": [{metric}]}}'
+        assert alice.post(f"{M}/runs/log-batch", content=plain).status_code == 200
+        for body in (
+            # JSON parsers keep the last of two equal keys.
+            f'{{"run_id": "{own_id}", "metrics": [{metric}], "run_id": "{victim.run_id}"}}',
+            # The same key, spelled with an escape.
+            f'{{"run_id": "{own_id}", "metrics": [{metric}], "\\u0072un_id": "{victim.run_id}"}}',
+            # MLflow's older name for it.
+            f'{{"run_uuid": "{victim.run_id}", "metrics": [{metric}]}}',
+        ):
+            answer = alice.post(f"{M}/runs/log-batch", content=body)
+            assert answer.status_code in (400, 403), (body, answer.text)
+    with as_user(server, "admin") as admin:
+        history = admin.get(
+            f"{M}/metrics/get-history", params={"run_id": victim.run_id, "metric_key": "m"}
+        ).json()["metrics"]
+    assert [point["value"] for point in history] == [1.0]

@@ -296,25 +296,21 @@ class AuthMiddleware:
         if found:
             return experiment_id
         if kind == "run":
-            status, body = await self._ask_app(
-                scope, f"{_N}/runs/get-info", {"run_id": resource_id}
-            )
-            experiment_id = dig(body, "run_info", "experiment_id") if status == 200 else None
+            query = {"run_id": resource_id}
+            answer = await self._ask_app(scope, f"{_N}/runs/get-info", query)
+            experiment_id = _found(answer, ("run_info", "experiment_id"), f"run {resource_id}")
         else:
-            status, body = await self._ask_app(scope, f"{_M}/logged-models/{resource_id}", {})
-            experiment_id = dig(body, "model", "info", "experiment_id") if status == 200 else None
+            answer = await self._ask_app(scope, f"{_M}/logged-models/{resource_id}", {})
+            path = ("model", "info", "experiment_id")
+            experiment_id = _found(answer, path, f"logged model {resource_id}")
         if experiment_id is not None:
-            self._parents.put((kind, resource_id), str(experiment_id))
-            return str(experiment_id)
-        # Unknown: the app answers the request itself (404), which tells nothing more.
-        return None
+            self._parents.put((kind, resource_id), experiment_id)
+        return experiment_id
 
     async def _experiment_of_name(self, scope: Scope, name: str) -> str | None:
-        status, body = await self._ask_app(
-            scope, f"{_M}/experiments/get-by-name", {"experiment_name": name}
-        )
-        found = dig(body, "experiment", "experiment_id") if status == 200 else None
-        return str(found) if found is not None else None
+        query = {"experiment_name": name}
+        answer = await self._ask_app(scope, f"{_M}/experiments/get-by-name", query)
+        return _found(answer, ("experiment", "experiment_id"), f"experiment {name!r}")
 
     async def _ask_app(self, scope: Scope, path: str, query: dict[str, str]) -> tuple[int, Any]:
         """GET ``path`` from the app in-process, as the server itself (no credentials)."""
@@ -424,6 +420,21 @@ class AuthMiddleware:
             return body
         data[list_key] = kept
         return json.dumps(data).encode()
+
+
+def _found(answer: tuple[int, Any], path: tuple[str, ...], what: str) -> str | None:
+    """The experiment id in the app's answer; None if the resource does not exist.
+
+    An unknown or malformed id is let through: the app answers 404 or 400 itself,
+    which tells nothing more. Any other failure is refused, never let through unchecked.
+    """
+    status, body = answer
+    found = dig(body, *path) if status == 200 else None
+    if found is not None:
+        return str(found)
+    if status in (400, 404):
+        return None
+    raise Denied(503, "TEMPORARILY_UNAVAILABLE", f"Could not check the permission on {what}")
 
 
 def _experiment_of_artifact_path(value: Any) -> str | None:
