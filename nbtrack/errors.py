@@ -4,6 +4,7 @@ Each class also subclasses the builtin a caller would naturally catch, so
 ``except ValueError`` keeps working for code written against MLflow::
 
     NbtrackError                      base; .error_code, .to_dict()
+                                      (also MLflow's MlflowException: nbtrack.exceptions)
     ├── InvalidInput (ValueError)     a value a user passed is wrong
     │   ├── InvalidKey                a metric/param/tag key breaks the key rules
     │   ├── InvalidFilter             a search filter or order_by is malformed
@@ -62,9 +63,14 @@ class NbtrackError(Exception):
 
     error_code = "INTERNAL_ERROR"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, error_code: str | None = None, **kwargs: object) -> None:
+        # error_code= and extra keywords as MLflow's MlflowException takes them, so code
+        # raising ``MlflowException(msg, error_code=INVALID_PARAMETER_VALUE)`` runs.
         super().__init__(message)
         self.message = message
+        if error_code is not None:
+            self.error_code = str(error_code)
+        self.json_kwargs = kwargs
 
     def to_dict(self) -> dict[str, str]:
         """Return ``{"error_code", "message"}`` as REST servers send it."""

@@ -69,6 +69,13 @@ def test_nbtrack_errors_are_caught_as_mlflow_exception_with_mlflow_error_codes(
         mlflow.search_runs(filter_string="metrics.a >")
     assert bad.value.error_code == INVALID_PARAMETER_VALUE
     assert mlflow.exceptions.ERROR_CODE_TO_HTTP_STATUS[bad.value.error_code] == 400
+    # Code written for MLflow raises it with an error code, and nbtrack's handlers catch it.
+    with pytest.raises(mlflow.NbtrackError) as raised:
+        raise mlflow.MlflowException("no such thing", error_code=RESOURCE_DOES_NOT_EXIST)
+    assert raised.value.to_dict() == {
+        "error_code": "RESOURCE_DOES_NOT_EXIST",
+        "message": "no such thing",
+    }
 
 
 def test_entities_have_mlflow_names_and_converters() -> None:
