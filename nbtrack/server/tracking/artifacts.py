@@ -120,10 +120,17 @@ def _checked(raw: str | None, *, allow_root: bool) -> str:
         ) from None
 
 
-def _repo(request: Request) -> ArtifactRepository:
+async def _repo(request: Request) -> ArtifactRepository:
+    """The destination's repository, built in a worker thread.
+
+    The first one imports the fsspec backend (s3fs: half a second) and later
+    ones may reach its instance cache's lock: neither belongs on the event loop.
+    """
+    from starlette.concurrency import run_in_threadpool
+
     from nbtrack.store.artifacts import ArtifactRepository
 
-    return ArtifactRepository(request.app.state.artifacts_destination)
+    return await run_in_threadpool(ArtifactRepository, request.app.state.artifacts_destination)
 
 
 def _attachment(name: str) -> str:
@@ -153,7 +160,8 @@ async def _download(request: Request) -> Response:
     from starlette.responses import StreamingResponse
 
     rel = _checked(request.path_params["artifact_path"], allow_root=False)
-    f, size = await run_in_threadpool(_repo(request).open_read, rel)
+    repo = await _repo(request)
+    f, size = await run_in_threadpool(repo.open_read, rel)
     name = posixpath.basename(rel)
     headers = {
         "Content-Length": str(size),
@@ -170,7 +178,7 @@ async def _upload(request: Request) -> Response:
     rel = _checked(request.path_params["artifact_path"], allow_root=False)
     length = request.headers.get("content-length")
     size = int(length) if length and length.isdigit() else None
-    repo = _repo(request)
+    repo = await _repo(request)
     writer = repo.open_write(rel, size=size)
     f = await run_in_threadpool(writer.__enter__)
     try:
@@ -197,7 +205,8 @@ async def _delete(request: Request) -> Response:
     rel = _checked(request.path_params["artifact_path"], allow_root=True)
     if not rel:
         raise InvalidInput("Refusing to delete the whole artifacts destination: name a path")
-    await run_in_threadpool(_repo(request).delete_artifacts, rel)
+    repo = await _repo(request)
+    await run_in_threadpool(repo.delete_artifacts, rel)
     return json_response({})
 
 
@@ -206,7 +215,8 @@ async def _list(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     rel = _checked(request.query_params.get("path"), allow_root=True)
-    infos = await run_in_threadpool(_repo(request).list_artifacts, rel)
+    repo = await _repo(request)
+    infos = await run_in_threadpool(repo.list_artifacts, rel)
     files: list[dict[str, Any]] = []
     for info in infos:
         # MLflow answers names relative to the listed folder; its client joins them.
