@@ -8,8 +8,11 @@ serialisations: ``skops`` (MLflow 3's default, loaded through skops'
 trusted-types check), ``cloudpickle`` and ``pickle``.
 
 Unpickling runs code from the file: load only models you trust. skops files
-are checked against skops' default trusted types plus the
-``skops_trusted_types`` the folder lists.
+are checked against skops' default trusted types only: the
+``skops_trusted_types`` an MLmodel lists are not read, since a crafted model
+would list its own types and so trust itself. Types beyond the defaults are
+trusted by the caller, after inspecting them: :func:`load_estimator` with
+``trusted=[...]``.
 """
 
 from __future__ import annotations
@@ -128,14 +131,18 @@ class SklearnFlavor:
         target = path / filename
         if not target.is_file():
             raise NotFoundError(f"Model file {target} is missing")
+        # Not conf["skops_trusted_types"]: the file must not vouch for itself.
         return _SklearnPredictor(
-            load_estimator(target, fmt, conf.get("skops_trusted_types")),
+            load_estimator(target, fmt),
             pyfunc.get("predict_fn", "predict"),
         )
 
 
 def load_estimator(target: Path, fmt: str, trusted: list[str] | None = None) -> Any:
     """Deserialise an estimator file in one of :data:`FORMATS`.
+
+    ``trusted`` adds types to skops' defaults: the caller's decision, taken
+    after reading the list the error below gives (never from the model's folder).
 
     Raises
     ------
@@ -152,7 +159,8 @@ def load_estimator(target: Path, fmt: str, trusted: list[str] | None = None) -> 
             untrusted = skops.io.get_untrusted_types(file=target)
             raise InvalidInput(
                 f"The skops model {target} holds types that are not trusted: {untrusted}; "
-                "inspect them and list the safe ones in the MLmodel's skops_trusted_types"
+                "inspect them and, if they are safe, load the file with "
+                "nbtrack.models.flavors.sklearn.load_estimator(path, 'skops', trusted=[...])"
             ) from None
     if fmt == "cloudpickle":
         import cloudpickle as pickler
