@@ -10,11 +10,7 @@ into one, a local llama.cpp server included (token vectors are mean-pooled).
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,13 +37,15 @@ class OpenAIEmbeddings:
     model:
         The model name sent with each request.
     api_key_env:
-        Environment variable holding the key, if the server wants one.
+        Environment variable holding the key. By default ``OPENAI_API_KEY``
+        goes to ``https://api.openai.com`` only; name the variable to send a
+        key to another server (see :mod:`nbtrack.prompts.openai_http`).
     timeout:
         Seconds per request.
     """
 
     def __init__(
-        self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", timeout: float = 60
+        self, base_url: str, model: str, api_key_env: str | None = None, timeout: float = 60
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -55,23 +53,16 @@ class OpenAIEmbeddings:
         self.timeout = timeout
 
     def _request(self, texts: list[str]) -> list[Any]:
-        from nbtrack.errors import InvalidInput
+        from nbtrack.prompts.openai_http import post_json, unexpected
 
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        body = json.dumps({"model": self.model, "input": texts}).encode()
-        request = urllib.request.Request(
-            self.base_url + "/embeddings", body, headers, method="POST"
-        )
+        body = {"model": self.model, "input": texts}
+        payload = post_json(self.base_url, "/embeddings", body, self.api_key_env, self.timeout)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = json.loads(response.read())
-        except (urllib.error.URLError, OSError) as exc:
-            raise InvalidInput(f"Cannot get embeddings from {self.base_url}: {exc}") from None
-        items = sorted(payload["data"], key=lambda item: item.get("index", 0))
-        return [item["embedding"] for item in items]
+            items = sorted(payload["data"], key=lambda item: item.get("index", 0))
+            return [item["embedding"] for item in items]
+        except (KeyError, TypeError, AttributeError):
+            # An error payload ({"error": {...}}) with a 200, or another shape.
+            raise unexpected(self.base_url, payload) from None
 
     def __call__(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts``, one vector each, in order."""

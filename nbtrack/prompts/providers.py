@@ -10,16 +10,12 @@ a user passes.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from nbtrack.errors import InvalidInput
+from nbtrack.errors import InvalidInput, ProviderError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -33,14 +29,6 @@ __all__ = [
 ]
 
 Prompt = str | list[dict[str, str]]
-
-
-class ProviderError(RuntimeError):
-    """A model call failed; ``retryable`` says whether trying again may help."""
-
-    def __init__(self, message: str, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +135,10 @@ class OpenAICompatible:
     model:
         The model name sent in each request.
     api_key_env:
-        Environment variable holding the key (none needed for local servers).
+        Environment variable holding the key. By default ``OPENAI_API_KEY``
+        goes to ``https://api.openai.com`` only and other servers get no key;
+        name the variable to send a key elsewhere (never over plain HTTP to
+        another machine): see :mod:`nbtrack.prompts.openai_http`.
     chat:
         Use ``/chat/completions`` (default) or ``/completions``.
     """
@@ -156,7 +147,7 @@ class OpenAICompatible:
         self,
         base_url: str,
         model: str,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = None,
         chat: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -164,29 +155,6 @@ class OpenAICompatible:
         self.api_key_env = api_key_env
         self.chat = chat
         self.identity = f"openai:{self.base_url}:{model}:{'chat' if chat else 'completions'}"
-
-    def _request(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        path = "/chat/completions" if self.chat else "/completions"
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(
-            self.base_url + path, json.dumps(body).encode(), headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                payload: dict[str, Any] = json.loads(response.read())
-                return payload
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:300]
-            retryable = exc.code == 429 or exc.code >= 500
-            raise ProviderError(
-                f"HTTP {exc.code} from {self.base_url}: {detail}", retryable
-            ) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ProviderError(f"Cannot reach {self.base_url}: {reason}", True) from None
 
     def generate(self, prompt: Prompt, params: dict[str, Any], timeout: float) -> Generation:
         """POST one request; the answer's text and token usage."""
@@ -196,16 +164,17 @@ class OpenAICompatible:
             body["messages"] = messages
         else:
             body["prompt"] = as_text(prompt)
+        from nbtrack.prompts.openai_http import post_json, unexpected
+
+        path = "/chat/completions" if self.chat else "/completions"
         started = time.perf_counter()
-        payload = self._request(body, timeout)
+        payload = post_json(self.base_url, path, body, self.api_key_env, timeout)
         latency = (time.perf_counter() - started) * 1000
         try:
             choice = payload["choices"][0]
             text = choice["message"]["content"] if self.chat else choice["text"]
         except (KeyError, IndexError, TypeError):
-            raise ProviderError(
-                f"Unexpected answer from {self.base_url}: {str(payload)[:300]}"
-            ) from None
+            raise unexpected(self.base_url, payload) from None
         usage = payload.get("usage") or {}
         return Generation(
             str(text), latency, usage.get("prompt_tokens"), usage.get("completion_tokens")
