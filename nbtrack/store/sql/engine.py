@@ -12,6 +12,11 @@ opening a new store at once do not race. Turning a new SQLite file to WAL is
 done under the same file lock: two connections switching the journal mode at
 once deadlock inside SQLite, which then fails one of them with "database is
 locked" without waiting on the busy timeout.
+
+Before any of that, an existing SQLite file is looked at read-only
+(:func:`identify_sqlite_file`): another program's database (an MLflow
+``mlflow.db``…) or a file that is no database is refused untouched, with what
+it is, instead of being switched to WAL and then failing on its schema.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from nbtrack.errors import SchemaMismatch, StoreError
+from nbtrack.errors import NotAStore, SchemaMismatch, StoreError
 from nbtrack.store.sql.migrations import HEAD, REVISIONS, SCRIPT_LOCATION
 
 if TYPE_CHECKING:
@@ -47,6 +52,8 @@ def open_engine(url: str) -> Engine:
     db_file = sqlite_path(url)
     if db_file is None:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    if str(db_file) != ":memory:":
+        identify_sqlite_file(db_file)
     db_file.parent.mkdir(parents=True, exist_ok=True)
     if str(db_file) != ":memory:" and not _is_wal_file(db_file):
         _switch_to_wal(db_file)
@@ -81,6 +88,68 @@ def open_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 
     return engine
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# Tables only nbtrack's schema has (MLflow's shares experiments, runs, metrics…).
+_NBTRACK_TABLES = frozenset({"cell_executions"})
+_MLFLOW_TABLES = frozenset({"experiments", "runs", "metrics", "params", "alembic_version"})
+
+
+def identify_sqlite_file(db_file: Path) -> None:
+    """Refuse a file that is not an nbtrack store, reading it only (no pragma that writes).
+
+    A missing or empty file, or an SQLite database without tables, is a new
+    store; one with nbtrack's revision or tables is nbtrack's (a newer
+    revision is :class:`~nbtrack.errors.SchemaMismatch`'s business later).
+
+    Raises
+    ------
+    NotAStore
+        The file is not an SQLite database, is an MLflow store, or is another
+        program's database (its tables are named).
+    """
+    import sqlite3
+
+    try:
+        with db_file.open("rb") as fh:
+            header = fh.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise NotAStore(str(db_file), "a folder", "name the folder that holds it") from None
+    if not header:
+        return
+    if header != _SQLITE_MAGIC:
+        raise NotAStore(str(db_file), "not an SQLite database", "name another file or folder")
+    # mode=ro: no journal switch, no schema; immutable is not used, so a live WAL is read.
+    conn = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        revision = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+    except sqlite3.DatabaseError as exc:
+        raise NotAStore(
+            str(db_file), f"an unreadable SQLite database ({exc})", "name another file"
+        ) from None
+    finally:
+        conn.close()
+    if not tables or revision in REVISIONS or tables & _NBTRACK_TABLES:
+        return
+    if tables >= _MLFLOW_TABLES:
+        raise NotAStore(
+            str(db_file),
+            "an MLflow store",
+            f"copy it into an nbtrack store with `nbtrack import-mlflow sqlite:///{db_file}`",
+        )
+    shown = ", ".join(sorted(tables)[:8]) + (", …" if len(tables) > 8 else "")
+    raise NotAStore(
+        str(db_file), f"another program's SQLite database (tables: {shown})", "name another file"
+    )
 
 
 # A SQLite file in WAL mode has 2 in both bytes of its header's format versions.
