@@ -24,7 +24,12 @@ from nbtrack.evaluation.metrics import (
     text_metrics,
 )
 from nbtrack.evaluation.result import EvaluationResult
-from nbtrack.evaluation.thresholds import ModelValidationFailed, Threshold, check_thresholds
+from nbtrack.evaluation.thresholds import (
+    ModelValidationFailed,
+    Threshold,
+    check_thresholds,
+    validate_thresholds,
+)
 
 __all__ = ["MODEL_TYPES", "evaluate"]
 
@@ -255,6 +260,9 @@ def evaluate(
         raise InvalidInput(
             f"Unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)}"
         )
+    if thresholds is not None:
+        # Every input check comes before anything is logged.
+        thresholds = validate_thresholds(thresholds, baseline_model is not None)
     features, target_values = _split(data, targets)
     candidate = _Model(model)
     if model_type == "text" and embedder is None and target_values is not None:
@@ -303,10 +311,7 @@ def evaluate(
         artifacts=artifacts,
     )
     if thresholds:
-        try:
-            failures = check_thresholds(thresholds, metrics, baseline_metrics, directions)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        failures = check_thresholds(thresholds, metrics, baseline_metrics, directions)
         if failures:
             raise ModelValidationFailed(failures)
     return result

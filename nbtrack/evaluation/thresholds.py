@@ -9,19 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nbtrack.errors import NbtrackError
+from nbtrack.errors import InvalidInput, ModelValidationFailed
 
-__all__ = ["ModelValidationFailed", "Threshold", "check_thresholds"]
-
-
-class ModelValidationFailed(NbtrackError, AssertionError):
-    """The candidate missed one or more thresholds; ``failures`` lists each, readable."""
-
-    error_code = "INVALID_STATE"
-
-    def __init__(self, failures: list[str]) -> None:
-        self.failures = failures
-        super().__init__("Model validation failed:\n" + "\n".join(f"- {f}" for f in failures))
+__all__ = ["ModelValidationFailed", "Threshold", "check_thresholds", "validate_thresholds"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +36,28 @@ class Threshold:
     greater_is_better: bool | None = None
 
 
+def validate_thresholds(thresholds: object, has_baseline: bool) -> dict[str, Threshold]:
+    """Check ``thresholds`` before anything is computed or logged; return them.
+
+    Raises
+    ------
+    InvalidInput
+        Not a ``{metric: Threshold}`` dict, or a change threshold without a
+        baseline model to compare with.
+    """
+    if not isinstance(thresholds, dict):
+        raise InvalidInput(f"thresholds must be a dict of metric -> Threshold, got {thresholds!r}")
+    for name, threshold in thresholds.items():
+        if not isinstance(threshold, Threshold):
+            raise InvalidInput(f"thresholds[{name!r}] must be a Threshold, got {threshold!r}")
+        changes = (threshold.min_absolute_change, threshold.min_relative_change)
+        if not has_baseline and any(c is not None for c in changes):
+            raise InvalidInput(
+                f"Threshold on {name!r} compares with a baseline: pass baseline_model="
+            )
+    return thresholds
+
+
 def check_thresholds(
     thresholds: dict[str, Threshold],
     candidate: dict[str, float],
@@ -56,7 +68,7 @@ def check_thresholds(
 
     Raises
     ------
-    ValueError
+    InvalidInput
         A threshold names a metric that was not computed, or a change
         threshold has no baseline to compare with.
     """
@@ -64,7 +76,7 @@ def check_thresholds(
     for name, threshold in thresholds.items():
         if name not in candidate:
             known = ", ".join(sorted(candidate))
-            raise ValueError(f"Threshold on unknown metric {name!r}; computed metrics: {known}")
+            raise InvalidInput(f"Threshold on unknown metric {name!r}; computed: {known}")
         value = candidate[name]
         if threshold.min_absolute is not None and value < threshold.min_absolute:
             failures.append(f"{name}: {value:.6g} is below min_absolute {threshold.min_absolute}")
@@ -74,7 +86,7 @@ def check_thresholds(
         if all(c is None for c in changes):
             continue
         if baseline is None or name not in baseline:
-            raise ValueError(
+            raise InvalidInput(
                 f"Threshold on {name!r} compares with a baseline: pass baseline_model="
             )
         better = threshold.greater_is_better

@@ -187,12 +187,19 @@ def test_custom_metrics_aggregate_and_per_row(store: nbt.Client) -> None:
 
 
 def test_text_models(store: nbt.Client) -> None:
+    import time
+
+    def slow_upper(question: str) -> str:
+        time.sleep(0.02)  # each call takes at least 20 ms: latency measures it
+        return question.upper()
+
     data = pd.DataFrame({"question": ["a b", "c", "d e f"], "answer": ["A B", "x", "D E F"]})
-    result = nbt.evaluate(str.upper, data, targets="answer", model_type="text")
+    result = nbt.evaluate(slow_upper, data, targets="answer", model_type="text")
     assert result.metrics["exact_match"] == pytest.approx(2 / 3)
     assert result.metrics["token_count"] == pytest.approx(2.0)
-    assert result.metrics["latency"] >= 0
     table = result.tables["eval_results_table"]
+    assert min(table["latency"]) >= 20  # milliseconds, per row
+    assert result.metrics["latency"] == pytest.approx(table["latency"].mean())
     assert table["outputs"].tolist() == ["A B", "C", "D E F"]
     assert table["exact_match"].tolist() == [1.0, 0.0, 1.0]
 
@@ -210,4 +217,9 @@ def test_bad_input_is_refused_before_anything_is_logged(store: nbt.Client) -> No
         nbt.evaluate(3, X, targets=y.to_numpy())
     with pytest.raises(InvalidInput, match="returned 1 predictions for 150 rows"):
         nbt.evaluate(lambda frame: [0], X, targets=y.to_numpy())
+    relative = {"accuracy_score": nbt.Threshold(min_relative_change=0.1)}
+    with pytest.raises(InvalidInput, match="pass baseline_model="):
+        nbt.evaluate(model, X, targets=y.to_numpy(), thresholds=relative)
+    with pytest.raises(InvalidInput, match=r"thresholds\['accuracy_score'\] must be a Threshold"):
+        nbt.evaluate(model, X, targets=y.to_numpy(), thresholds={"accuracy_score": 0.9})
     assert store.search_runs(["0"]) == []
