@@ -81,10 +81,11 @@ def serve_routes(destination: str, app: Any = None) -> Iterator[str]:
 
 
 class ServerProcess:
-    """The real tracking server (``uvicorn --factory ...app_from_env``) in a child process.
+    """``nbtrack server --artifacts-destination <destination>`` in a child process.
 
-    Its backend store is a fresh folder and its artifacts go to ``destination``;
-    ``env`` adds variables (the S3 endpoint and credentials) for the child.
+    One worker, so uvicorn serves in the command's own process and its RSS is
+    the server's. The backend store is a fresh folder under ``workdir``; ``env``
+    adds variables (the S3 endpoint and credentials) for the child.
     """
 
     def __init__(self, destination: str, workdir: Path, env: dict[str, str] | None = None) -> None:
@@ -95,11 +96,9 @@ class ServerProcess:
         self.log = workdir / "server.log"
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
         child_env.update(env or {})
-        child_env["NBTRACK_SERVER_BACKEND_STORE_URI"] = str(workdir / "store")
-        child_env["NBTRACK_SERVER_ARTIFACTS_DESTINATION"] = destination
-        args = [sys.executable, "-m", "uvicorn", "--factory"]
-        args += ["nbtrack.server.tracking.app:app_from_env", "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+        args = [sys.executable, "-m", "nbtrack", "server", "--host", "127.0.0.1"]
+        args += ["--port", str(self.port), "--backend-store-uri", str(workdir / "store")]
+        args += ["--artifacts-destination", destination]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(args, env=child_env, stdout=out, stderr=subprocess.STDOUT)
 
