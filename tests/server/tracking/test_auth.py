@@ -597,3 +597,89 @@ def test_a_second_spelling_of_run_id_cannot_smuggle_a_write(server: str, store: 
             f"{M}/metrics/get-history", params={"run_id": victim.run_id, "metric_key": "m"}
         ).json()["metrics"]
     assert [point["value"] for point in history] == [1.0]
+
+
+@pytest.mark.slow
+def test_mlflow_auth_service_client_manages_users(server: str, tmp_dir: Path) -> None:
+    """MLflow's own AuthServiceClient, in its venv, against the users-and-permissions API."""
+    import json
+    import os
+    import subprocess
+
+    from bench.runner import default_cache_dir, ensure_mlflow
+
+    python = ensure_mlflow(default_cache_dir())
+    # MLflow's auth client lives in its basic-auth package, which needs its `auth` extra.
+    if subprocess.run([python, "-c", "import flask_wtf"], capture_output=True).returncode:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "Flask-WTF<2"], check=True)
+    with as_user(server, "admin") as admin:
+        exp = admin.post(f"{M}/experiments/create", json={"name": "shared"}).json()
+    script = f"""
+import json, os
+from mlflow.exceptions import MlflowException
+from mlflow.server.auth.client import AuthServiceClient
+client = AuthServiceClient({server!r})
+out = {{}}
+carol = client.create_user("carol", "carol-pw")
+out["created"] = [carol.username, carol.is_admin]
+out["got"] = client.get_user("carol").username
+client.grant_user_permission("carol", "experiment", {exp["experiment_id"]!r}, "EDIT")
+out["permission"] = client.get_user_permission(
+    "carol", "experiment", {exp["experiment_id"]!r}).permission
+client.update_user_admin("carol", True)
+out["admin"] = client.get_user("carol").is_admin
+client.update_user_password("carol", "carol-pw-2")
+os.environ["MLFLOW_TRACKING_USERNAME"] = "carol"
+os.environ["MLFLOW_TRACKING_PASSWORD"] = "carol-pw-2"
+out["as_carol"] = AuthServiceClient({server!r}).get_user("carol").username
+os.environ["MLFLOW_TRACKING_USERNAME"] = "reader"
+os.environ["MLFLOW_TRACKING_PASSWORD"] = {PASSWORDS["reader"]!r}
+try:
+    AuthServiceClient({server!r}).create_user("mallory", "x")
+except MlflowException as exc:
+    out["reader_create"] = exc.error_code
+os.environ["MLFLOW_TRACKING_USERNAME"] = "admin"
+os.environ["MLFLOW_TRACKING_PASSWORD"] = {PASSWORDS["admin"]!r}
+client.delete_user("carol")
+try:
+    client.get_user("carol")
+except MlflowException as exc:
+    out["deleted"] = exc.error_code
+print(json.dumps(out))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "MLFLOW_"))}
+    env.update(
+        MLFLOW_TRACKING_USERNAME="admin",
+        MLFLOW_TRACKING_PASSWORD=PASSWORDS["admin"],
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+    )
+    proc = subprocess.run(
+        [python, "-c", script], env=env, cwd=tmp_dir, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
+        "created": ["carol", False],
+        "got": "carol",
+        "permission": "EDIT",
+        "admin": True,
+        "as_carol": "carol",
+        "reader_create": "PERMISSION_DENIED",
+        "deleted": "RESOURCE_DOES_NOT_EXIST",
+    }
+
+
+def test_a_user_changes_their_own_password_only_with_the_current_one(server: str) -> None:
+    change = f"{M}/users/update-password"
+    with as_user(server, "alice") as alice:
+        assert alice.get(f"{M}/users/current").json()["user"]["username"] == "alice"
+        body = {"username": "alice", "password": "new-pw"}
+        assert alice.patch(change, json=body).status_code == 403
+        other = {"username": "reader", "password": "x", "current_password": PASSWORDS["alice"]}
+        assert alice.patch(change, json=other).status_code == 403
+        ok = alice.patch(change, json={**body, "current_password": PASSWORDS["alice"]})
+        assert ok.status_code == 200, ok.text
+    with httpx.Client(base_url=server, timeout=60) as http:
+        current = f"{M}/users/current"
+        assert http.get(current, auth=("alice", "new-pw")).status_code == 200
+        # This process forgot the old password at once; others within the cache TTL.
+        assert http.get(current, auth=("alice", PASSWORDS["alice"])).status_code == 401

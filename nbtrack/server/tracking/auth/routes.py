@@ -6,7 +6,8 @@ tracking app:
 - ``POST /api/2.0/mlflow/users/create`` ``{username, password}`` (admins);
 - ``GET /api/2.0/mlflow/users/get?username=`` (admins, or the user themself);
 - ``GET /api/2.0/mlflow/users/current``; ``GET /api/2.0/mlflow/users/list`` (admins);
-- ``PATCH /api/2.0/mlflow/users/update-password`` ``{username, password}`` (admins, or self);
+- ``PATCH /api/2.0/mlflow/users/update-password`` ``{username, password, current_password}``
+  (admins, or the user themself with their current password);
 - ``PATCH /api/2.0/mlflow/users/update-admin`` ``{username, is_admin}`` (admins);
 - ``DELETE /api/2.0/mlflow/users/delete`` ``{username}`` (admins);
 - ``POST /api/3.0/mlflow/users/permissions/grant`` ``{username, resource_type,
@@ -112,6 +113,17 @@ async def _list_users(mw: AuthMiddleware, user: User, req: AuthRequest) -> tuple
 async def _update_password(mw: AuthMiddleware, user: User, req: AuthRequest) -> tuple[int, Any]:
     username = await req.required("username")
     _self_or_admin(user, username)
+    if not user.is_admin:
+        # A stolen token must not be enough to take the account over.
+        current = await req.value("current_password")
+        if not isinstance(current, str) or not await _call(
+            mw.store.authenticate_password, username, current
+        ):
+            raise _denied(
+                403,
+                "PERMISSION_DENIED",
+                "Give your current password (current_password) to change it",
+            )
     await _call(mw.store.set_password, username, await req.required("password"))
     mw.authenticator.cache.clear()
     return 200, {}
