@@ -9,10 +9,11 @@ model itself fails. The server keeps serving after any of them.
 
 Starlette rather than FastAPI: the protocol has four fixed routes and no
 validation a schema library would add, and every layer counts when a request
-is scored in a tenth of a millisecond. Requests that take the fast path are
-scored on the event loop (a thread hop would cost more than the prediction);
-the general route runs in the thread pool so that a slow model does not stop
-``/ping`` from answering.
+is scored in a tenth of a millisecond. Small JSON bodies are parsed on the
+event loop; every prediction (the numpy fast path included) runs in the
+thread pool, in one hop per request, so that a slow model never stops
+``/ping`` or another request from being answered: the model's code is
+arbitrary, and a fast path that is fast for one estimator is not for another.
 
 ``uvicorn --factory nbtrack.serving.app:app_from_env`` builds the app from
 :data:`ENV_MODEL_URI` in each worker process, which is how ``nbtrack serve
@@ -141,9 +142,7 @@ def create_app(model: PyFuncModel | Scorer, max_body_bytes: int = MAX_BODY_BYTES
             body = await _read_body(request, max_body_bytes)
             if kind == JSON and len(body) <= _INLINE_BYTES:
                 parsed = scorer.parse_json(body)
-                answer = scorer.try_fast(parsed)
-                if answer is None:
-                    answer = await run_in_threadpool(scorer.score, parsed)
+                answer = await run_in_threadpool(scorer.score_parsed, parsed)
             elif kind == JSON:
                 answer = await run_in_threadpool(scorer.score_json, body)
             else:

@@ -198,11 +198,14 @@ class Scorer:
         data = model_input(request, self._column_names)
         return predictions_json(self._predict(data, request.params))
 
-    def score_json(self, body: bytes) -> bytes:
-        """Score a JSON body, by the fast path when it applies; raises as :meth:`score`."""
-        request = self.parse_json(body)
+    def score_parsed(self, request: ScoringRequest) -> bytes:
+        """Score a parsed request, by the fast path when it applies; raises as :meth:`score`."""
         answer = self.try_fast(request)
         return answer if answer is not None else self.score(request)
+
+    def score_json(self, body: bytes) -> bytes:
+        """Score a JSON body, by the fast path when it applies; raises as :meth:`score`."""
+        return self.score_parsed(self.parse_json(body))
 
     def score_csv(self, body: bytes) -> bytes:
         """Score a ``text/csv`` body; raises :class:`PayloadError` as :meth:`score`."""
