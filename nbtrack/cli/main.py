@@ -110,4 +110,5 @@ COMMANDS = {
     "gc": "nbtrack.cli.gc:gc",
     "doctor": "nbtrack.cli.doctor:doctor",
     "quickstart": "nbtrack.cli.quickstart:quickstart",
+    "recipes": "nbtrack.cli.recipes:recipes",
 }
