@@ -422,23 +422,29 @@ def log_metrics(
         client.flush()
 
 
-def log_param(key: str, value: Any) -> Any:
-    """Log a param of the active run; returns ``value``."""
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log a param of the active run; returns ``value``.
+
+    Params, tags and artifacts are always written before the call returns, so
+    MLflow's ``synchronous`` flag changes nothing here.
+    """
     return _client().log_param(_run_for_logging().info.run_id, key, value)
 
 
-def log_params(params: dict[str, Any], run_id: str | None = None) -> None:
+def log_params(
+    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
     """Log several params at once (all or none)."""
     target = run_id or _run_for_logging().info.run_id
     _client().log_batch(target, params=[Param(k, v) for k, v in params.items()])
 
 
-def set_tag(key: str, value: Any) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag on the active run."""
     _client().set_tag(_run_for_logging().info.run_id, key, value)
 
 
-def set_tags(tags: dict[str, Any]) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
     """Set several tags on the active run (all or none)."""
     run_id = _run_for_logging().info.run_id
     _client().log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
