@@ -683,3 +683,60 @@ def test_a_user_changes_their_own_password_only_with_the_current_one(server: str
         assert http.get(current, auth=("alice", "new-pw")).status_code == 200
         # This process forgot the old password at once; others within the cache TTL.
         assert http.get(current, auth=("alice", PASSWORDS["alice"])).status_code == 401
+
+
+@pytest.mark.slow
+def test_a_revoked_token_stops_working_on_every_server_process(store: str, tmp_dir: Path) -> None:
+    """Two `--auth` server processes over one store: a revocation reaches both within the TTL."""
+    import os
+    import subprocess
+    import sys
+
+    from rest_server import free_port
+
+    token = users_cli(store, "token", "reader").strip().splitlines()[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    env.update(NBTRACK_SERVER_BACKEND_STORE_URI=store, NBTRACK_SERVER_AUTH="1")
+    ports = [free_port(), free_port()]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "nbtrack.server.tracking.app:app_from_env",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_dir / f"server-{port}.log", "wb"),  # noqa: SIM115
+        )
+        for port in ports
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def status(port: int) -> int:
+        try:
+            url = f"http://127.0.0.1:{port}{M}/experiments/get"
+            return httpx.get(url, params={"experiment_id": "0"}, headers=headers).status_code
+        except httpx.TransportError:
+            return 0
+
+    try:
+        for port in ports:
+            wait_until(lambda p=port: status(p) == 200, 60, f"server {port} to accept the token")
+        # Both processes hold the token in their caches now; the revocation reaches each
+        # when its entry expires (CACHE_TTL); the wait's timeout only bounds a hang.
+        users_cli(store, "revoke-token", token)
+        for port in ports:
+            wait_until(lambda p=port: status(p) == 401, 60, f"server {port} to refuse the token")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
