@@ -84,14 +84,21 @@ def _bad(path: str, value: Any, expected: str) -> InvalidInput:
     )
 
 
+_INT64 = 2**63
+
+
 def _int(path: str, value: Any) -> int:
-    if value.__class__ is int:
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    raise _bad(path, value, "an integer")
+    if (
+        value.__class__ is int
+        or (isinstance(value, float) and value.is_integer())
+        or (isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()))
+    ):
+        number = int(value)
+    else:
+        raise _bad(path, value, "an integer")
+    if not -_INT64 <= number < _INT64:
+        raise _bad(path, value, "a 64-bit integer")
+    return number
 
 
 def _float(path: str, value: Any) -> float:
@@ -187,8 +194,9 @@ def _require(fields: dict[str, Any], required: tuple[str, ...], prefix: str = ""
             )
 
 
-async def _body(request: Request) -> bytes:
-    limit: int = getattr(request.app.state, "max_body_bytes", MAX_BODY_BYTES)
+async def _body(request: Request, limit: int | None = None) -> bytes:
+    if limit is None:
+        limit = int(getattr(request.app.state, "max_body_bytes", MAX_BODY_BYTES))
     declared = request.headers.get("content-length", "")
     too_big = InvalidInput(f"The request body is larger than the limit of {limit} bytes")
     if declared.isdigit() and int(declared) > limit:
@@ -204,18 +212,22 @@ async def _body(request: Request) -> bytes:
 
 
 async def read_fields(
-    request: Request, schema: dict[str, Any], required: tuple[str, ...] = ()
+    request: Request,
+    schema: dict[str, Any],
+    required: tuple[str, ...] = (),
+    max_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Return the request's fields (query string for GET, JSON body otherwise), checked.
 
     Path parameters of the route are not included: handlers read them from
-    ``request.path_params``.
+    ``request.path_params``. ``max_bytes`` lowers the app's body limit for one
+    route (MLflow's log-batch takes at most 1 MB).
     """
     if request.method == "GET":
         params = request.query_params
         data: dict[str, Any] = {k: params.getlist(k) for k in params}
         return parse(data, schema, required, query=True)
-    raw = await _body(request)
+    raw = await _body(request, max_bytes)
     if not raw.strip():
         data = {}
     else:

@@ -8,6 +8,7 @@ it is retried.
 
 from __future__ import annotations
 
+import posixpath
 import time
 from typing import Any
 
@@ -35,8 +36,11 @@ from nbtrack.store.paging import decode_page_token, split_page
 __all__ = ["MAX_METRICS", "MAX_PARAMS", "MAX_TAGS", "METRIC", "ROUTES"]
 
 P = "/api/2.0/mlflow"
-#: MLflow's limits on one log-batch request.
+#: MLflow's limits on one log-batch request: per kind, in all, and its body's size.
 MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
+MAX_ENTITIES = 1000
+MAX_BATCH_BYTES = 1_000_000
+_INT64 = 2**63
 
 METRIC: dict[str, Any] = {
     "key": STR,
@@ -79,6 +83,8 @@ async def log_metric(request: Request) -> Response:
     f = await read_fields(request, _LOG_METRIC, ("key", "value"))
     rid = request_id(request)
     metric = Metric(f["key"], f["value"], f.get("timestamp", _now()), f.get("step", 0))
+    _check_timestamp(metric.timestamp, "timestamp")
+    _check_key_paths("metrics", [metric.key])
     client = state(request).client
     await call(client.log_batch, run_id_of(f), metrics=[metric], request_id=rid)
     return json_response({})
@@ -125,16 +131,46 @@ def _metrics(raw: list[Any]) -> list[Metric]:
             or (value.__class__ is not float and value.__class__ is not int)
             or ts.__class__ is not int
             or step.__class__ is not int
+            or not 0 <= ts < _INT64
+            or not -_INT64 <= step < _INT64
         ):
             break
         out.append(Metric(key, float(value), ts, step))
     else:
         return out
     checked = parse({"metrics": raw}, {"metrics": [METRIC]})["metrics"]
+    for i, m in enumerate(checked):
+        _check_timestamp(m["timestamp"], f"metrics[{i}].timestamp")
     return [Metric(m["key"], m["value"], m["timestamp"], m.get("step", 0)) for m in checked]
 
 
+def _check_timestamp(ts: int, field: str) -> None:
+    if ts < 0:
+        raise InvalidInput(
+            f"Invalid value {ts} for parameter '{field}' supplied: a timestamp is "
+            "milliseconds since the epoch, not negative"
+        )
+
+
+def _check_key_paths(kind: str, keys: list[str]) -> None:
+    # MLflow's rule: a key may name a file, so it must not resolve to another name.
+    for i, key in enumerate(keys):
+        if "/" in key and (key.startswith("/") or posixpath.normpath(key) != key):
+            raise InvalidInput(
+                f"Invalid value {key!r} for parameter '{kind}[{i}].key' supplied: names may be "
+                "treated as files in certain cases, and must not resolve to other names when "
+                "treated as such (no leading, trailing or doubled '/', no '.' or '..' parts)"
+            )
+
+
 def _check_limits(f: dict[str, Any]) -> None:
+    total = sum(len(f.get(name, ())) for name in ("metrics", "params", "tags"))
+    if total > MAX_ENTITIES:
+        raise InvalidInput(
+            f"A batch logging request can contain at most {MAX_ENTITIES} metrics, params and "
+            f"tags in all. Got {total}. Please split up the batch across multiple requests "
+            "and try again."
+        )
     for name, limit in (("metrics", MAX_METRICS), ("params", MAX_PARAMS), ("tags", MAX_TAGS)):
         n = len(f.get(name, ()))
         if n > limit:
@@ -147,12 +183,15 @@ def _check_limits(f: dict[str, Any]) -> None:
 
 async def log_batch(request: Request) -> Response:
     """Log metrics, params and tags of one run atomically (MLflow's limits apply)."""
-    f = await read_fields(request, _LOG_BATCH, ("run_id",))
+    f = await read_fields(request, _LOG_BATCH, ("run_id",), MAX_BATCH_BYTES)
     _check_limits(f)
     rid = request_id(request)
     metrics = _metrics(f.get("metrics", []))
     params = [Param(p["key"], p.get("value", "")) for p in f.get("params", ())]
     tags = [RunTag(t["key"], t.get("value", "")) for t in f.get("tags", ())]
+    _check_key_paths("metrics", [m.key for m in metrics])
+    _check_key_paths("params", [p.key for p in params])
+    _check_key_paths("tags", [t.key for t in tags])
     client = state(request).client
     await call(client.log_batch, f["run_id"], metrics, params, tags, request_id=rid)
     return json_response({})

@@ -316,6 +316,43 @@ def test_wrong_types_in_log_batch(http: httpx.Client) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("batch", "field"),
+    [
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": 0, "step": 2**63}]}, "step"),
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": -3, "step": 0}]}, "timestamp"),
+        ({"metrics": [{"key": "ab/", "value": 1.0, "timestamp": 0}]}, "metrics[0].key"),
+        ({"params": [{"key": "a//b", "value": "1"}]}, "params[0].key"),
+        (
+            {
+                "metrics": [
+                    {"key": "m", "value": 1.0, "timestamp": 0, "step": i} for i in range(950)
+                ],
+                "params": [{"key": f"p{i}", "value": "1"} for i in range(51)],
+            },
+            "in all",
+        ),
+        (
+            {
+                "tags": [{"key": f"t{i}", "value": "x" * 7999} for i in range(100)],
+                "params": [{"key": f"p{i}", "value": "y" * 5000} for i in range(40)],
+            },
+            "limit of 1000000 bytes",
+        ),
+    ],
+)
+def test_batches_mlflow_refuses(http: httpx.Client, batch: dict[str, Any], field: str) -> None:
+    run_id = new_run(http, new_experiment(http))["info"]["run_id"]
+    message = error(
+        http.post(f"{M}/runs/log-batch", json={"run_id": run_id, **batch}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    assert field in message
+    data = ok(http.get(f"{M}/runs/get", params={"run_id": run_id}))["run"]["data"]
+    assert data["metrics"] == [] and data["params"] == []
+
+
 def test_unknown_route_and_method(http: httpx.Client) -> None:
     error(http.get(f"{M}/nothing-here"), 404, "ENDPOINT_NOT_FOUND")
     response = http.get(f"{M}/runs/log-batch")
