@@ -225,6 +225,9 @@ def test_every_route_answers_401_without_credentials(server: str) -> None:
             assert answer.status_code == 401, (method, template, answer.status_code, answer.text)
             assert answer.headers["www-authenticate"] == 'Basic realm="nbtrack"'
             assert answer.json()["error_code"] == "UNAUTHENTICATED"
+        head = http.head(f"{M}/experiments/get", params={"experiment_id": "0"})
+        assert head.status_code == 401
+        assert http.head("/health").status_code == 200
         # Wrong credentials are no better than none, whatever the scheme.
         for auth in (
             {"auth": ("reader", "wrong")},

@@ -32,7 +32,12 @@ class RouteIndex(Generic[R]):
             self._patterns.append((method, template, regex, convertors, rule))
 
     def match(self, method: str, path: str) -> tuple[R, str, dict[str, Any]] | None:
-        """Return ``(rule, template, path parameters)``, or None if no template matches."""
+        """Return ``(rule, template, path parameters)``, or None if no template matches.
+
+        HEAD falls under GET's rule, as Starlette answers HEAD on every GET route.
+        """
+        if method == "HEAD":
+            method = "GET"
         rule = self._exact.get((method, path))
         if rule is not None:
             return rule, path, {}
