@@ -1,21 +1,21 @@
 """Shared fixtures: an isolated working folder, clean global state, and stores on both backends.
 
-``tracking_uri`` is parametrised over a real SQLite file and, when
-``NBTRACK_TEST_POSTGRES_URI`` is set (``.ci/run`` sets it), a real PostgreSQL
-database with a fresh schema per test. On CI the variable is required.
+``tracking_uri`` is parametrised over a real SQLite file, a real nbtrack
+server (``http://127.0.0.1:<port>``, the REST store, over a fresh SQLite store
+per test) and, when ``NBTRACK_TEST_POSTGRES_URI`` is set (``.ci/run`` sets it),
+a real PostgreSQL database with a fresh schema per test. On CI the variable is
+required. A test about something only SQL stores have (pragmas, the database
+file) asks for ``sql_tracking_uri`` instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-POSTGRES_URI = os.environ.get("NBTRACK_TEST_POSTGRES_URI")
+from backends import BACKENDS, POSTGRES_URI, SQL_BACKENDS, reset_nbtrack_state, store_uri
 
 # Models in the tests load from installed packages; the Hub must never be asked.
 # huggingface_hub reads this once, when first imported: set before any test runs.
@@ -27,31 +27,8 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 if os.environ.get("CI") and not POSTGRES_URI:
     raise RuntimeError("CI must run the PostgreSQL tests: set NBTRACK_TEST_POSTGRES_URI")
 
-BACKENDS = ["sqlite"] + (
-    [pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URI else []
-)
-
-
-def _reset_nbtrack_state() -> None:
-    from nbtrack import config
-    from nbtrack.store import factory
-    from nbtrack.tracking import buffer, client, fluent
-
-    for stack_owner in (fluent._local,):
-        for run in reversed(getattr(stack_owner, "stack", [])):
-            # The store may already be gone.
-            with contextlib.suppress(Exception):
-                run._client.set_terminated(run.info.run_id, "KILLED")
-        stack_owner.stack = []
-    for buf in list(buffer._buffers.values()):
-        buf._points.clear()
-    fluent._active_experiment_id = None
-    fluent._last_run_id = None
-    fluent._env_run_attached = False
-    fluent._clients.clear()
-    client._writable_runs.clear()
-    config.set_tracking_uri(None)
-    factory.forget_stores()
+_reset_nbtrack_state = reset_nbtrack_state
+__all__ = ["BACKENDS", "SQL_BACKENDS"]
 
 
 @pytest.fixture(autouse=True)
@@ -72,41 +49,16 @@ def tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _postgres_schema_uri() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    assert POSTGRES_URI
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URI)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URI else "?"
-    try:
-        yield f"{POSTGRES_URI}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        _reset_nbtrack_state()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def tracking_uri(request: pytest.FixtureRequest, tmp_dir: Path) -> Iterator[str]:
-    """A fresh store's URI, set as the tracking URI: SQLite file, then PostgreSQL."""
-    import nbtrack
+    """A fresh store's URI, set as the tracking URI: SQLite file, nbtrack server, PostgreSQL."""
+    yield from store_uri(request.param, tmp_dir)
 
-    if request.param == "sqlite":
-        uri = str(tmp_dir / "store")
-        nbtrack.set_tracking_uri(uri)
-        yield uri
-        return
-    os.environ["NBTRACK_ARTIFACT_ROOT"] = str(tmp_dir / "pg-artifacts")
-    try:
-        for uri in _postgres_schema_uri():
-            nbtrack.set_tracking_uri(uri)
-            yield uri
-    finally:
-        os.environ.pop("NBTRACK_ARTIFACT_ROOT", None)
+
+@pytest.fixture(params=SQL_BACKENDS)
+def sql_tracking_uri(request: pytest.FixtureRequest, tmp_dir: Path) -> Iterator[str]:
+    """As ``tracking_uri``, for tests of what only SQL stores have (no REST backend)."""
+    yield from store_uri(request.param, tmp_dir)
 
 
 @pytest.fixture

@@ -45,6 +45,10 @@ class Store(Protocol):
     location: str
     artifact_root: str
 
+    def artifact_repository(self, artifact_uri: str) -> Any:
+        """Return the repository of a run's artifacts (``ArtifactRepository``'s methods)."""
+        ...
+
     # experiments
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
@@ -101,6 +105,10 @@ class Store(Protocol):
 
     def get_run(self, run_id: str) -> Run:
         """Return a run with its params, latest metrics, tags and inputs."""
+        ...
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        """Return a run's info alone (a cheap status check)."""
         ...
 
     def update_run_info(

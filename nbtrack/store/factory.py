@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from nbtrack.errors import StoreError
 from nbtrack.store.base import Store
 from nbtrack.uris import resolve_store_location
 
@@ -25,13 +24,13 @@ def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
         if store is None:
             location = resolve_store_location(tracking_uri, artifact_root)
             if location.kind == "rest":
-                raise StoreError(
-                    f"{tracking_uri} names an nbtrack server; the REST store is not available "
-                    "in this version yet — use a folder, sqlite:/// or postgresql:// URI"
-                )
-            from nbtrack.store.sql.store import SqlStore
+                from nbtrack.store.rest import RestStore
 
-            store = SqlStore(location.db_url, location.artifact_root)
+                store = RestStore(location.db_url)
+            else:
+                from nbtrack.store.sql.store import SqlStore
+
+                store = SqlStore(location.db_url, location.artifact_root)
             _stores[key] = store
     return store
 
@@ -40,6 +39,9 @@ def forget_stores() -> None:
     """Drop cached stores (tests and ``set_tracking_uri`` switching folders)."""
     with _lock:
         for store in _stores.values():
+            http = getattr(store, "http", None)
+            if http is not None:
+                http.close()
             engine = getattr(store, "engine", None)
             if engine is not None:
                 from nbtrack.store.sql.raw import release_held

@@ -7,6 +7,12 @@ sooner when many points pile up; ``flush()`` drains it at once (run end,
 flush fails the points are put back in order, so a transient error (a
 locked database) loses nothing; points of runs that no longer exist are
 dropped with a warning, since retrying them can never succeed.
+
+Against a remote store (an nbtrack server) the points leave in per-run
+batches within MLflow's log-batch limits, each with its own request id that
+stays with the batch until the server has confirmed it: a batch retried after
+a lost answer, even flushes later, is stored once. While the server cannot be
+reached the points stay queued and the user is warned once per outage.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from nbtrack.errors import NbtrackWarning
 if TYPE_CHECKING:
     from nbtrack.store.base import MetricPoint, Store
 
-__all__ = ["MetricBuffer", "buffer_for", "flush_all"]
+__all__ = ["MetricBuffer", "PointBatch", "buffer_for", "flush_all"]
 
 DEFAULT_INTERVAL_S = 0.5
 _WAKE_AT = 50_000  # points pending before the flusher is woken early
@@ -55,6 +61,11 @@ class MetricBuffer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        # Remote stores: one run's points per batch, with its request id, sent in order;
+        # a batch leaves this queue only once the server has stored it.
+        self._remote = bool(getattr(store, "remote", False))
+        self._batches: deque[PointBatch] = deque()
+        self._outage = False
 
     def add(self, point: MetricPoint) -> None:
         """Queue one validated point; returns in well under a microsecond or two."""
@@ -73,7 +84,7 @@ class MetricBuffer:
 
     def pending(self) -> int:
         """Return how many points wait to be written."""
-        return len(self._points)
+        return len(self._points) + sum(len(batch) for batch in list(self._batches))
 
     def _start(self) -> None:
         with _registry_lock:
@@ -93,6 +104,17 @@ class MetricBuffer:
             try:
                 self.flush()
             except Exception as exc:  # the flusher must survive any error to retry later
+                if getattr(exc, "transient", False):
+                    # An unreachable server: one warning per outage, not one per second.
+                    if not self._outage:
+                        self._outage = True
+                        warnings.warn(
+                            f"{exc}. {self.pending()} buffered metric points are kept and "
+                            "will be sent when it answers again",
+                            NbtrackWarning,
+                            stacklevel=1,
+                        )
+                    continue
                 warnings.warn(
                     f"nbtrack could not write buffered metrics yet ({exc}); will retry",
                     NbtrackWarning,
@@ -111,11 +133,38 @@ class MetricBuffer:
                 points.extendleft(reversed(batch))
                 raise
 
+    def end_run(self, run_id: str, status: str, end_time: int) -> None:
+        """Write the queued points and end the run.
+
+        A local store takes the run's last points and its end in one
+        transaction; a remote one gets the points in confirmed batches first,
+        then the end, so no point is sent twice or lost.
+        """
+        if self._remote:
+            from nbtrack.store._http import new_request_id
+
+            self.flush()
+            self.store.end_run(run_id, status, end_time, [], request_id=new_request_id())
+            return
+        try:
+            with self.draining() as points:
+                self.store.end_run(run_id, status, end_time, points)
+        except Exception as exc:
+            if not _is_integrity_error(exc):
+                raise
+            # Points of some purged run are in the batch: flush() sorts them out per run.
+            self.flush()
+            self.store.end_run(run_id, status, end_time, [])
+
     def flush(self) -> None:
         """Write every queued point now; raises if the store refuses them."""
-        if not self._points:
+        if not self._points and not self._batches:
             return
         with self._flush_lock:
+            if self._remote:
+                self._flush_batches()
+                self._outage = False
+                return
             points = self._points
             n = len(points)
             if not n:
@@ -129,6 +178,32 @@ class MetricBuffer:
                     return
                 points.extendleft(reversed(batch))
                 raise
+
+    def _flush_batches(self) -> None:
+        from nbtrack.store._http import new_request_id
+        from nbtrack.store.rest_batches import split_points
+
+        points = self._points
+        n = len(points)
+        if n:
+            batch = [points.popleft() for _ in range(n)]
+            self._batches.extend(
+                PointBatch(chunk, new_request_id()) for _, chunk in split_points(batch)
+            )
+        while self._batches:
+            chunk = self._batches[0]
+            try:
+                self.store.log_metric_points(chunk)
+            except Exception as exc:  # kept in the queue, with its id, unless it can never succeed
+                if not _is_refusal(exc):
+                    raise
+                warnings.warn(
+                    f"Dropped {len(chunk)} metric points of run {chunk[0][0]}: the server "
+                    f"refused them ({exc})",
+                    NbtrackWarning,
+                    stacklevel=4,
+                )
+            self._batches.popleft()
 
     def _write_per_run(self, batch: list[MetricPoint]) -> None:
         by_run: dict[str, list[MetricPoint]] = {}
@@ -150,9 +225,32 @@ class MetricBuffer:
 
 
 def _is_integrity_error(exc: BaseException) -> bool:
-    from sqlalchemy.exc import IntegrityError
+    """True for a SQL store's IntegrityError: the points name a purged run.
 
-    return isinstance(exc, IntegrityError)
+    Checked by class name, so that this module never imports a database driver.
+    """
+    return any(cls.__name__ == "IntegrityError" for cls in type(exc).__mro__)
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """True when a server refused a batch for good (a 4xx answer: the run is gone,
+    deleted or ended); retrying it can never succeed. Unreachable servers and 5xx
+    answers are not refusals: the batch is kept."""
+    from nbtrack.errors import InvalidInput, NotFoundError, RunNotActiveError
+
+    return isinstance(exc, (NotFoundError, RunNotActiveError, InvalidInput))
+
+
+class PointBatch(list):
+    """One run's points as one request sends them, with the request id it keeps on retries.
+
+    A remote store reads ``request_id`` off the list it is given, so the id
+    travels with the batch through ``Store.log_metric_points(points)``.
+    """
+
+    def __init__(self, points: list[MetricPoint], request_id: str) -> None:
+        super().__init__(points)
+        self.request_id = request_id
 
 
 def buffer_for(store: Store) -> MetricBuffer:
@@ -186,6 +284,7 @@ def _after_fork_in_child() -> None:
     # The child inherits the parent's queued points; they are the parent's to write.
     for buf in list(_buffers.values()):
         buf._points = deque()
+        buf._batches = deque()
         buf._thread = None
         buf._flush_lock = threading.Lock()
         buf._pid = os.getpid()

@@ -164,17 +164,8 @@ class Client(RegistryClientMixin):
             from nbtrack.errors import InvalidInput
 
             raise InvalidInput(f"set_terminated needs FINISHED, FAILED or KILLED, not {status!r}")
-        from sqlalchemy.exc import IntegrityError
-
-        end_time = end_time or _now_ms()
-        try:
-            # The run's last points and its end go in one transaction.
-            with self._buffer.draining() as points:
-                self.store.end_run(run_id, status, end_time, points)
-        except IntegrityError:
-            # Points of some purged run are in the batch: flush() sorts them out per run.
-            self.flush()
-            self.store.end_run(run_id, status, end_time, [])
+        # The run's last points and its end go together (see MetricBuffer.end_run).
+        self._buffer.end_run(run_id, status, end_time or _now_ms())
         _writable_runs.discard(run_id)
 
     def _note_status(self, run_id: str, status: str | None) -> None:
@@ -195,7 +186,7 @@ class Client(RegistryClientMixin):
     def _check_writable(self, run_id: str) -> None:
         if run_id in _writable_runs:
             return
-        info = self.store.get_run_info(run_id)  # type: ignore[attr-defined]
+        info = self.store.get_run_info(run_id)
         if info.lifecycle_stage != "active":
             raise RunNotActiveError(run_id, "deleted")
         if RunStatus.is_terminated(info.status):
@@ -298,12 +289,12 @@ class Client(RegistryClientMixin):
     # artifacts -----------------------------------------------------------------
 
     def _repo(self, run_id: str, writing: bool = True) -> ArtifactRepository:
-        from nbtrack.store.artifacts import ArtifactRepository
-
-        info: RunInfo = self.store.get_run_info(run_id)  # type: ignore[attr-defined]
+        info: RunInfo = self.store.get_run_info(run_id)
         if writing and info.lifecycle_stage != "active":
             raise RunNotActiveError(run_id, "deleted")
-        return ArtifactRepository(info.artifact_uri)
+        # The store knows how its runs' URIs are reached (a server proxies mlflow-artifacts:/).
+        repo: ArtifactRepository = self.store.artifact_repository(info.artifact_uri)
+        return repo
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
@@ -362,13 +353,11 @@ class Client(RegistryClientMixin):
         ``dry_run`` only reports. Folders that cannot be removed are listed in
         the returned ``Purge.failed`` as (artifact_uri, reason).
         """
-        from nbtrack.store.artifacts import ArtifactRepository
-
         purge = self.store.purge_deleted(older_than, dry_run)
         if not dry_run:
             for _, artifact_uri in purge.runs:
                 try:
-                    ArtifactRepository(artifact_uri).delete_all()
+                    self.store.artifact_repository(artifact_uri).delete_all()
                 except (OSError, NbtrackError) as exc:
                     purge.failed.append((artifact_uri, str(exc)))
         return purge

@@ -17,7 +17,12 @@ def _run(uri: str, *args: str, code: int = 0) -> Result:
     return result
 
 
-def test_run_lifecycle_on_the_backend(client, tracking_uri: str) -> None:
+def test_run_lifecycle_on_the_backend(sql_tracking_uri: str) -> None:
+    # SQL backends only: it checks the artifact folder on disk, which a server keeps to itself.
+    import nbtrack as nbt
+
+    tracking_uri = sql_tracking_uri
+    client = nbt.Client(tracking_uri)
     exp = client.create_experiment("backend")
     runs = {}
     for name, rmse in (("first", 0.4), ("second", 0.9)):
@@ -45,7 +50,12 @@ def test_run_lifecycle_on_the_backend(client, tracking_uri: str) -> None:
     assert [r["run_name"] for r in left] == ["first"]
 
 
-def test_db_upgrade_and_doctor_on_the_backend(client, tracking_uri: str) -> None:
+def test_db_upgrade_and_doctor_on_the_backend(sql_tracking_uri: str) -> None:
+    # SQL backends only: `db upgrade` and the schema check act on a database.
+    import nbtrack as nbt
+
+    tracking_uri = sql_tracking_uri
+    nbt.Client(tracking_uri)
     out = _run(tracking_uri, "db", "upgrade").stdout
     assert out.endswith(f"schema revision {HEAD} (HEAD {HEAD}): up to date.\n")
     report = json.loads(_run(tracking_uri, "doctor", "--json").stdout)

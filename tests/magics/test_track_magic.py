@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import SQL_BACKENDS
 from IPython.core.error import UsageError
 
 import nbtrack
@@ -281,6 +282,8 @@ def test_unwritable_store_never_breaks_the_cell(ip: Any, tmp_dir: Path, capsys: 
     assert "ZeroDivisionError" in captured.out
 
 
+# SQL backends only: the cell breaks the run's artifact folder on disk, which a server keeps.
+@pytest.mark.parametrize("tracking_uri", SQL_BACKENDS, indirect=True)
 def test_store_broken_during_the_cell_warns_once_and_ends_the_run(ip: Any, capsys: Any) -> None:
     # The cell replaces its run's artifact folder by a file: every artifact
     # write after it fails, yet the cell's result stands and the run ends.
@@ -328,3 +331,18 @@ def test_enable_is_load_ext_from_code(ip: Any) -> None:
     ip.run_cell("%%track --quiet\nx = 1\n")
     assert _only_run().info.status == "FINISHED"
     assert callable(enable)
+
+
+def test_an_over_long_param_is_cut_with_a_warning_as_autolog_does(ip: Any) -> None:
+    import warnings
+
+    from nbtrack.errors import NbtrackWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ip.run_cell('%%track long\nprompt = "' + "x" * 7000 + '"\nscore = 1.0\n')
+    run = _only_run()
+    value = run.data.params["prompt"]
+    assert len(value) == 6000 and value.endswith("... (truncated by nbtrack)")
+    (warned,) = [w for w in caught if issubclass(w.category, NbtrackWarning)]
+    assert "Param 'prompt' has a value of 7000 characters" in str(warned.message)

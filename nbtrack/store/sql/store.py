@@ -60,6 +60,7 @@ from nbtrack.store.sql.writes import (
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Row
 
+    from nbtrack.store.artifacts import ArtifactRepository
     from nbtrack.store.base import MetricPoint
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -89,6 +90,12 @@ class SqlStore(RegistryStoreMixin):
 
     def __repr__(self) -> str:
         return f"SqlStore({self.location!r})"
+
+    def artifact_repository(self, artifact_uri: str) -> ArtifactRepository:
+        """Return the repository of a run's artifacts: its URI, opened directly."""
+        from nbtrack.store.artifacts import ArtifactRepository
+
+        return ArtifactRepository(artifact_uri)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
