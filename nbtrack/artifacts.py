@@ -2,8 +2,8 @@
 
 Every function takes an artifact URI as MLflow writes them: ``runs:/<run_id>/<path>``,
 ``models:/<name>/<version>`` (or ``@alias``, a stage, ``latest``), a run's
-own ``artifact_uri`` (a local folder, ``file://…``, or any fsspec URL such
-as ``s3://…``), or a plain local path. ``download_artifacts`` also takes
+own ``artifact_uri`` (a local folder, ``file://…``, any fsspec URL such as
+``s3://…``, or a tracking server's ``mlflow-artifacts:/…``), or a plain local path. ``download_artifacts`` also takes
 ``run_id=`` and ``artifact_path=`` instead, as MLflow's does.
 """
 
@@ -24,6 +24,21 @@ def _client(tracking_uri: str | None) -> Any:
     from nbtrack.tracking.client import Client
 
     return Client(tracking_uri) if tracking_uri else Client()
+
+
+def _repository(root: str, tracking_uri: str | None) -> Any:
+    """The repository of an artifact root: a tracking server's for ``mlflow-artifacts:`` URIs."""
+    if root.startswith("mlflow-artifacts:"):
+        # Proxied artifacts live behind the tracking server: its store knows the way.
+        make = getattr(_client(tracking_uri).store, "artifact_repository", None)
+        if make is None:
+            raise InvalidInput(
+                f"{root!r} is served by a tracking server; set the tracking URI to that server"
+            )
+        return make(root)
+    from nbtrack.store.artifacts import ArtifactRepository
+
+    return ArtifactRepository(root)
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -81,10 +96,8 @@ def download_artifacts(
         from nbtrack.models.pyfunc import resolve_model_uri
 
         return resolve_model_uri(uri, None if dst_path is None else os.fspath(dst_path))
-    from nbtrack.store.artifacts import ArtifactRepository
-
     parent, name = _split(uri)
-    return ArtifactRepository(parent).download_artifacts(name, dst_path)
+    return str(_repository(parent, tracking_uri).download_artifacts(name, dst_path))
 
 
 def list_artifacts(
@@ -104,9 +117,7 @@ def list_artifacts(
 
         rid, path = parse_runs_uri(artifact_uri)
         return list(_client(tracking_uri).list_artifacts(rid, path or None))
-    from nbtrack.store.artifacts import ArtifactRepository
-
-    return ArtifactRepository(artifact_uri).list_artifacts(None)
+    return list(_repository(artifact_uri, tracking_uri).list_artifacts(None))
 
 
 def _read_bytes(artifact_uri: str) -> bytes:
