@@ -3,8 +3,9 @@
 Every function takes an artifact URI as MLflow writes them: ``runs:/<run_id>/<path>``,
 ``models:/<name>/<version>`` (or ``@alias``, a stage, ``latest``), a run's
 own ``artifact_uri`` (a local folder, ``file://…``, any fsspec URL such as
-``s3://…``, or a tracking server's ``mlflow-artifacts:/…``), or a plain local path. ``download_artifacts`` also takes
-``run_id=`` and ``artifact_path=`` instead, as MLflow's does.
+``s3://…``, or a tracking server's ``mlflow-artifacts:/…``), or a plain local
+path. ``download_artifacts`` also takes ``run_id=`` and ``artifact_path=``
+instead, as MLflow's does.
 """
 
 from __future__ import annotations
