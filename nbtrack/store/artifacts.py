@@ -456,19 +456,20 @@ class ArtifactRepository:
         f = self._fs.open(path, "wb", block_size=part)
         try:
             yield f
+            f.close()  # uploads the tail and completes the upload
         except BaseException:
             from fsspec.spec import AbstractBufferedFile
 
             # An object store's file commits in close(): an upload cut short must
-            # never reach it. discard() aborts the multipart upload under way.
+            # never reach it, and one whose completion failed must not linger.
+            # discard() aborts the multipart upload under way.
             if hasattr(f, "discard"):
                 f.discard()
             if isinstance(f, AbstractBufferedFile):
                 f.closed = True
-            else:
+            elif not f.closed:
                 f.close()
             raise
-        f.close()
 
     def delete_artifacts(self, path: str | None = None) -> None:
         """Remove one artifact file or folder (the whole root when ``path`` is empty).
