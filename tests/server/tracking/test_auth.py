@@ -743,3 +743,33 @@ def test_a_revoked_token_stops_working_on_every_server_process(store: str, tmp_d
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_parallel_first_requests_verify_a_password_once(store: str) -> None:
+    """A client's first parallel requests wait for one argon2 check instead of each running one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbtrack.server.tracking.auth.passwords import Authenticator, Credentials
+    from nbtrack.store.auth_base import open_auth_store
+
+    real = open_auth_store(store)
+    checks: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def authenticate_password(self, username: str, password: str) -> Any:
+            checks.append(username)
+            return real.authenticate_password(username, password)
+
+    authenticator = Authenticator(Counting())  # type: ignore[arg-type]
+    right = Credentials("basic", "reader", PASSWORDS["reader"])
+    with ThreadPoolExecutor(8) as pool:
+        users = list(pool.map(lambda _: authenticator.verify(right), range(8)))
+    assert {u.username for u in users if u is not None} == {"reader"} and None not in users
+    assert checks == ["reader"]
+    # A wrong password is checked every time (only successes are remembered).
+    wrong = Credentials("basic", "reader", "wrong")
+    assert authenticator.verify(wrong) is None and authenticator.verify(wrong) is None
+    assert checks == ["reader", "reader", "reader"]

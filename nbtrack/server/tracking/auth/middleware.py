@@ -19,7 +19,8 @@ A pure ASGI middleware in front of the tracking app. For each request it
    creator MANAGE before the answer leaves (so the client's next request
    already finds it), and keeps grants in step with renames and deletes of
    registered models; searches of experiments, registered models and model
-   versions drop what the user may not read.
+   versions drop what the user may not read (so a page may hold fewer than
+   ``max_results``; its ``next_page_token`` still leads on).
 
 Users and grants come from the :class:`~nbtrack.store.auth_base.AuthStore`;
 verified credentials and looked-up permissions are trusted for

@@ -20,18 +20,27 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from nbtrack.store.auth_base import AuthStore, User
 
-__all__ = ["CACHE_TTL", "Authenticator", "Credentials", "TtlCache", "parse_authorization"]
+__all__ = [
+    "CACHE_TTL",
+    "MAX_PASSWORD_CHECKS",
+    "Authenticator",
+    "Credentials",
+    "TtlCache",
+    "parse_authorization",
+]
 
 #: Seconds a verified credential or a looked-up permission is trusted without asking the
 #: database again; also how long a revocation may take to reach every server process.
 CACHE_TTL = 5.0
 _MAX_ENTRIES = 10_000
+#: argon2 verifications one server process runs at once (each holds 64 MiB for ~50 ms).
+MAX_PASSWORD_CHECKS = 2
 
 V = TypeVar("V")
 
@@ -109,11 +118,22 @@ class TtlCache(Generic[V]):
 
 
 class Authenticator:
-    """Turns credentials into a :class:`~nbtrack.store.auth_base.User`, through the cache."""
+    """Turns credentials into a :class:`~nbtrack.store.auth_base.User`, through the cache.
+
+    Each argon2 verification holds 64 MiB for its ~50 ms, so at most
+    :data:`MAX_PASSWORD_CHECKS` run at once per process (a burst of wrong
+    passwords queues instead of taking the machine's memory), and requests
+    that carry the same credentials while they are being checked wait for that
+    one check instead of each starting their own (a client's first parallel
+    requests).
+    """
 
     def __init__(self, store: AuthStore, ttl: float = CACHE_TTL) -> None:
         self.store = store
         self.cache: TtlCache[User] = TtlCache(ttl)
+        self._checks = threading.BoundedSemaphore(MAX_PASSWORD_CHECKS)
+        self._inflight: dict[bytes, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def cached(self, credentials: Credentials) -> User | None:
         """The user of credentials verified within the TTL, without touching the database."""
@@ -123,17 +143,24 @@ class Authenticator:
     def verify(self, credentials: Credentials) -> User | None:
         """Check credentials against the store (slow for passwords) and remember a success."""
         key = credentials.cache_key()
-        found, user = self.cache.get(key)
-        if found:
-            return user
-        check: Callable[[], User | None]
-        if credentials.scheme == "bearer":
-            check = lambda: self.store.authenticate_token(credentials.password)  # noqa: E731
-        else:
-            check = lambda: self.store.authenticate_password(  # noqa: E731
-                credentials.username, credentials.password
-            )
-        user = check()
-        if user is not None:
-            self.cache.put(key, user)
-        return user
+        with self._guard:
+            lock = self._inflight.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                found, user = self.cache.get(key)
+                if found:
+                    return user  # verified by the request this one waited for
+                if credentials.scheme == "bearer":
+                    user = self.store.authenticate_token(credentials.password)
+                else:
+                    with self._checks:
+                        user = self.store.authenticate_password(
+                            credentials.username, credentials.password
+                        )
+                if user is not None:
+                    self.cache.put(key, user)
+                return user
+        finally:
+            with self._guard:
+                if self._inflight.get(key) is lock and not lock.locked():
+                    del self._inflight[key]
