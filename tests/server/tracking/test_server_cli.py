@@ -67,13 +67,6 @@ def test_public_host_warns_and_workers_serve(tmp_path: Path) -> None:
     assert "2 workers" in text
 
 
-def test_loopback_host_does_not_warn(tmp_path: Path) -> None:
-    log = tmp_path / "server.log"
-    proc, _ = start_server(str(tmp_path / "store"), str(tmp_path / "artifacts"), log)
-    stop_server(proc)
-    assert "Warning" not in log.read_text()
-
-
 @pytest.fixture
 def postgres_uri() -> Iterator[str]:
     from sqlalchemy import create_engine, text

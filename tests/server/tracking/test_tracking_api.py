@@ -49,8 +49,11 @@ def new_run(http: httpx.Client, exp_id: str, **fields: Any) -> dict[str, Any]:
     return ok(http.post(f"{M}/runs/create", json=body))["run"]  # type: ignore[no-any-return]
 
 
-def test_health_and_version(http: httpx.Client) -> None:
+def test_health_and_version(http: httpx.Client, running_server: Any) -> None:
     import nbtrack
+
+    # Served on 127.0.0.1: no warning about the network (test_server_cli checks 0.0.0.0's).
+    assert "Warning" not in running_server.log.read_text()
 
     assert http.get("/health").text == "OK"
     assert http.get("/version").text == nbtrack.__version__
