@@ -261,18 +261,20 @@ class HttpSession:
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         request_id: str | None = None,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         """Send one JSON request (GET: ``params`` in the query) and return the JSON answer.
 
+        ``content`` is a body already encoded as JSON, instead of ``body``.
         Mutating requests carry ``Nbtrack-Request-Id`` (``request_id`` or a new
         one), the same on every retry.
         """
         headers: dict[str, str] = {}
-        content: bytes | None = None
         if method != "GET":
             headers[REQUEST_ID_HEADER] = request_id or new_request_id()
             headers["Content-Type"] = "application/json"
-            content = _dumps(body or {})
+            if content is None:
+                content = _dumps(body or {})
         query = {k: v for k, v in (params or {}).items() if v is not None}
 
         def attempt() -> httpx.Response:

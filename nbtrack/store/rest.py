@@ -37,6 +37,7 @@ from nbtrack.store.rest_batches import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
     MAX_TAGS_PER_BATCH,
+    encode_points,
     split_points,
     sub_request_id,
 )
@@ -287,21 +288,26 @@ class RestStore(RestRegistryMixin):
             {"key": check.validate_key(t.key, "tag"), "value": check.tag_value(t.key, t.value)}
             for t in tags
         ]
-        count = max(
-            -(-len(metric_rows) // MAX_METRICS_PER_BATCH),
-            -(-len(param_rows) // MAX_PARAMS_PER_BATCH),
-            -(-len(tag_rows) // MAX_TAGS_PER_BATCH),
-            1,
-        )
         rid = request_id or new_request_id()
-        for i in range(count):
-            body = {
-                "run_id": run_id,
-                "metrics": metric_rows[i * MAX_METRICS_PER_BATCH : (i + 1) * MAX_METRICS_PER_BATCH],
-                "params": param_rows[i * MAX_PARAMS_PER_BATCH : (i + 1) * MAX_PARAMS_PER_BATCH],
-                "tags": tag_rows[i * MAX_TAGS_PER_BATCH : (i + 1) * MAX_TAGS_PER_BATCH],
-            }
-            sub = sub_request_id(rid, i, count)
+        bodies = []
+        m = p = t = 0
+        while not bodies or m < len(metric_rows) or p < len(param_rows) or t < len(tag_rows):
+            # MLflow's limits: 100 params, 100 tags, 1,000 metrics, 1,000 entities in all.
+            chunk_params = param_rows[p : p + MAX_PARAMS_PER_BATCH]
+            chunk_tags = tag_rows[t : t + MAX_TAGS_PER_BATCH]
+            room = MAX_METRICS_PER_BATCH - len(chunk_params) - len(chunk_tags)
+            chunk_metrics = metric_rows[m : m + room]
+            p, t, m = p + len(chunk_params), t + len(chunk_tags), m + len(chunk_metrics)
+            bodies.append(
+                {
+                    "run_id": run_id,
+                    "metrics": chunk_metrics,
+                    "params": chunk_params,
+                    "tags": chunk_tags,
+                }
+            )
+        for i, body in enumerate(bodies):
+            sub = sub_request_id(rid, i, len(bodies))
             self.http.call("POST", f"{_ML}/runs/log-batch", body, request_id=sub)
 
     def log_metric_points(
@@ -316,12 +322,13 @@ class RestStore(RestRegistryMixin):
         chunks = split_points(points)
         rid = request_id or getattr(points, "request_id", None) or new_request_id()
         for index, (run_id, chunk) in enumerate(chunks):
-            body = {
-                "run_id": run_id,
-                "metrics": [j.metric_json(p[1], p[2], p[3], p[4]) for p in chunk],
-            }
             sub = sub_request_id(rid, index, len(chunks))
-            self.http.call("POST", f"{_ML}/runs/log-batch", body, request_id=sub)
+            self.http.call(
+                "POST",
+                f"{_ML}/runs/log-batch",
+                content=encode_points(run_id, chunk),
+                request_id=sub,
+            )
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a run tag."""

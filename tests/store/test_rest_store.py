@@ -35,7 +35,8 @@ from nbtrack.errors import (
     StoreError,
 )
 from nbtrack.store.rest import RestStore
-from nbtrack.store.rest_batches import MAX_METRICS_PER_BATCH, split_points
+from nbtrack.store.rest_batches import MAX_METRICS_PER_BATCH, encode_points, split_points
+from nbtrack.store.rest_json import metric_json
 
 
 @pytest.fixture
@@ -324,3 +325,76 @@ def test_one_warning_while_the_server_stays_down_then_the_points_arrive(
         wait_until(lambda: buffer.pending() == 0, 60, "the kept points to be sent")
     steps = [m.step for m in client.get_metric_history(run_id, "m")]
     assert steps == list(range(101))
+
+
+def test_encoded_batches_are_mlflows_json() -> None:
+    points = [
+        ("r" * 32, 'a "quoted" key/é', 0.1, 1, 0),
+        ("r" * 32, "m", float("nan"), 2, 1),
+        ("r" * 32, "m", float("inf"), 3, -2),
+        ("r" * 32, "m", -float("inf"), 4, 3),
+        ("r" * 32, "m", 1e-300, 5, 4),
+    ]
+    body = json.loads(encode_points("r" * 32, points))
+    assert body == {
+        "run_id": "r" * 32,
+        "metrics": [metric_json(p[1], p[2], p[3], p[4]) for p in points],
+    }
+    assert [m["value"] for m in body["metrics"][1:4]] == ["NaN", "Infinity", "-Infinity"]
+
+
+# -- artifacts through the server's proxy ----------------------------------------------
+
+
+def test_artifacts_round_trip_through_the_proxy(rest_uri: str, tmp_path: Path) -> None:
+    client = nbt.Client()
+    run = client.create_run("0")
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+    run_id = run.info.run_id
+    src = tmp_path / "src"
+    (src / "sub dir").mkdir(parents=True)
+    (src / "a#b.txt").write_bytes(b"A")
+    (src / "sub dir" / "c d.bin").write_bytes(bytes(range(256)) * 10)
+    client.log_artifacts(run_id, src, "tree")
+    client.log_text(run_id, "hello", "notes/hello.txt")
+    listed = client.list_artifacts(run_id, "tree")
+    assert [(i.path, i.is_dir) for i in listed] == [("tree/a#b.txt", False), ("tree/sub dir", True)]
+    out = Path(client.download_artifacts(run_id, "", tmp_path / "out"))
+    assert (out / "tree" / "a#b.txt").read_bytes() == b"A"
+    assert (out / "tree" / "sub dir" / "c d.bin").read_bytes() == bytes(range(256)) * 10
+    assert (out / "notes" / "hello.txt").read_text() == "hello"
+    one = client.download_artifacts(run_id, "notes/hello.txt", tmp_path / "one")
+    assert Path(one).read_text() == "hello"
+    with pytest.raises(NotFoundError):
+        client.download_artifacts(run_id, "missing.txt", tmp_path / "none")
+
+
+@pytest.mark.slow
+def test_a_large_artifact_streams_with_bounded_client_memory(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    import hashlib
+    import tracemalloc
+
+    client = nbt.Client()
+    run_id = client.create_run("0").info.run_id
+    big = tmp_path / "big.bin"
+    digest = hashlib.sha256()
+    with open(big, "wb") as f:
+        for i in range(200):  # 200 MiB
+            chunk = bytes([i % 256]) * (1 << 20)
+            digest.update(chunk)
+            f.write(chunk)
+    tracemalloc.start()
+    try:
+        client.log_artifact(run_id, big)
+        local = client.download_artifacts(run_id, "big.bin", tmp_path / "back")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * (1 << 20), f"client peaked at {peak / (1 << 20):.0f} MiB"
+    back = hashlib.sha256()
+    with open(local, "rb") as f:
+        while chunk := f.read(1 << 20):
+            back.update(chunk)
+    assert back.hexdigest() == digest.hexdigest()
