@@ -87,6 +87,34 @@ def param_value(key: str, value: object) -> str:
     return text
 
 
+#: What replaces the end of a param value too long for the store, in automatic logging.
+TRUNCATED = "... (truncated by nbtrack)"
+
+
+def captured_param(key: str, value: object) -> str:
+    """A param value as automatic logging (autolog, ``%%track``) writes it: never refused.
+
+    The one policy for over-long values: cut to the limit with :data:`TRUNCATED`
+    at the end, and a ``NbtrackWarning`` naming the param, since the user did
+    not pass the value by hand and could not see it fail. Explicit
+    ``log_param`` calls raise :class:`ValueTooLong` instead (:func:`param_value`).
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= MAX_PARAM_VALUE_LENGTH:
+        return text
+    import warnings
+
+    from nbtrack.errors import NbtrackWarning
+
+    warnings.warn(
+        f"Param {key!r} has a value of {len(text)} characters; logged its first "
+        f"{MAX_PARAM_VALUE_LENGTH - len(TRUNCATED)}, marked {TRUNCATED!r}",
+        NbtrackWarning,
+        stacklevel=3,
+    )
+    return text[: MAX_PARAM_VALUE_LENGTH - len(TRUNCATED)] + TRUNCATED
+
+
 def tag_value(key: str, value: object) -> str:
     """Return ``value`` as stored text, or raise :class:`ValueTooLong`."""
     text = value if isinstance(value, str) else str(value)

@@ -23,13 +23,14 @@ import functools
 import re
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nbtrack._validation import captured_param
 from nbtrack.autologging.patches import Patches
-from nbtrack.entities import Metric, Param, RunStatus, RunTag
-from nbtrack.errors import NbtrackWarning
+from nbtrack.autologging.session import Session, Warner, begin, fail, finish
+from nbtrack.autologging.session import client as fluent_client
+from nbtrack.entities import Metric, Param, RunTag
 
 if TYPE_CHECKING:
     from nbtrack.autologging import AutologConfig
@@ -52,15 +53,8 @@ def is_enabled() -> bool:
     return _config is not None
 
 
-def _warn(what: str, exc: BaseException) -> None:
-    if _config is not None and _config.silent:
-        return
-    warnings.warn(
-        f"nbtrack autolog could not {what}: {type(exc).__name__}: {exc} "
-        "(the training itself is unaffected)",
-        NbtrackWarning,
-        stacklevel=3,
-    )
+#: Logging failures become one warning each (none with autolog(silent=True)).
+_warn = Warner(lambda: _config is not None and _config.silent, "training")
 
 
 def enable(config: AutologConfig) -> None:
@@ -130,12 +124,7 @@ def _wrap_train(original: Callable[..., Any]) -> Callable[..., Any]:
                 booster = original(params, train_set, *args, **kwargs)
             except BaseException as error:
                 if session is not None:
-                    status = (
-                        RunStatus.KILLED
-                        if isinstance(error, KeyboardInterrupt)
-                        else RunStatus.FAILED
-                    )
-                    _end(session, status)
+                    fail(session, error, _warn)
                 raise
             if session is not None:
                 _finish(session, params, train_set, args, kwargs, evals, booster)
@@ -160,47 +149,17 @@ def _with_recorder(kwargs: dict[str, Any], evals: dict[str, Any]) -> dict[str, A
         return kwargs
 
 
-class _Session:
-    def __init__(self, run_id: str, owned: bool) -> None:
-        self.run_id, self.owned = run_id, owned
-
-
 def _run_name() -> str:
     estimator = getattr(_local, "estimator", None)
     return type(estimator).__name__ if estimator is not None else "lightgbm"
 
 
-def _begin() -> _Session | None:
-    from nbtrack.tracking import fluent
-
-    try:
-        run = fluent.active_run()
-        if run is not None:
-            return _Session(run.info.run_id, owned=False)
-        started = fluent.start_run(run_name=_run_name(), tags={"nbtrack.autolog": "lightgbm"})
-        return _Session(started.info.run_id, owned=True)
-    except Exception as exc:  # guard: autolog must never break the user's training
-        _warn("start a run for lightgbm", exc)
-        return None
-
-
-def _end(session: _Session, status: str) -> None:
-    from nbtrack.tracking import fluent
-
-    if not session.owned:
-        return
-    try:
-        active = fluent.active_run()
-        if active is not None and active.info.run_id == session.run_id:
-            fluent.end_run(status)
-        else:
-            fluent._client().set_terminated(session.run_id, status)
-    except Exception as exc:  # guard: the user's result or exception comes first
-        _warn("end the lightgbm run", exc)
+def _begin() -> Session | None:
+    return begin(_run_name(), {"nbtrack.autolog": "lightgbm"}, _warn)
 
 
 def _finish(
-    session: _Session,
+    session: Session,
     params: dict[str, Any],
     train_set: Any,
     args: tuple[Any, ...],
@@ -208,17 +167,14 @@ def _finish(
     evals: dict[str, dict[str, list[float]]],
     booster: Any,
 ) -> None:
-    try:
-        try:
-            _log(session, params, train_set, args, kwargs, evals, booster)
-        finally:
-            _end(session, RunStatus.FINISHED)
-    except Exception as exc:  # guard: the training succeeded; its booster must reach the user
-        _warn("log the lightgbm training", exc)
+    def log() -> None:
+        _log(session, params, train_set, args, kwargs, evals, booster)
+
+    finish(session, log, "the lightgbm training", _warn)
 
 
 def _log(
-    session: _Session,
+    session: Session,
     params: dict[str, Any],
     train_set: Any,
     args: tuple[Any, ...],
@@ -226,17 +182,16 @@ def _log(
     evals: dict[str, dict[str, list[float]]],
     booster: Any,
 ) -> None:
-    from nbtrack.autologging.sklearn import _digest, _param_text
-    from nbtrack.tracking import fluent
+    from nbtrack.autologging.sklearn import data_digest
 
-    client = fluent._client()
+    client = fluent_client()
     estimator = getattr(_local, "estimator", None)
     values: dict[str, Any] = dict(params or {})
     if estimator is not None:
         values.update(estimator.get_params(deep=False))
     rounds = args[0] if args else kwargs.get("num_boost_round", 100)
     values.setdefault("num_boost_round", rounds)
-    logged = {k: _param_text(v) for k, v in values.items() if not callable(v)}
+    logged = {k: captured_param(k, v) for k, v in values.items() if not callable(v)}
     tags: dict[str, str] = {}
     if estimator is not None:
         cls = type(estimator)
@@ -247,7 +202,7 @@ def _log(
         data = getattr(train_set, "data", None)
     if data is not None and hasattr(data, "shape"):
         logged["training_data.shape"] = str(data.shape)
-        digest = _digest(data)
+        digest = data_digest(data)
         if digest is not None:
             tags["training_data.digest"] = digest
     if not session.owned:

@@ -16,15 +16,15 @@ import functools
 import hashlib
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nbtrack._validation import MAX_PARAM_VALUE_LENGTH
+from nbtrack._validation import captured_param
 from nbtrack.autologging.patches import Patches
+from nbtrack.autologging.session import Session, Warner, begin, fail, finish
+from nbtrack.autologging.session import client as fluent_client
 from nbtrack.entities import Metric, Param, RunStatus, RunTag
-from nbtrack.errors import NbtrackWarning
 
 if TYPE_CHECKING:
     from nbtrack.autologging import AutologConfig
@@ -54,7 +54,6 @@ METRIC_FUNCTIONS = (
 MAX_CHILD_RUNS = 50
 #: Training data up to this size is hashed whole; larger data by its first rows.
 MAX_DIGEST_BYTES = 10_000_000
-_TRUNCATED = "... (truncated by nbtrack)"
 
 _local = threading.local()
 _config: AutologConfig | None = None
@@ -75,15 +74,8 @@ def _depth() -> int:
     return depth
 
 
-def _warn(what: str, exc: BaseException) -> None:
-    if _config is not None and _config.silent:
-        return
-    warnings.warn(
-        f"nbtrack autolog could not {what}: {type(exc).__name__}: {exc} "
-        "(the fit itself is unaffected)",
-        NbtrackWarning,
-        stacklevel=3,
-    )
+#: Logging failures become one warning each (none with autolog(silent=True)).
+_warn = Warner(lambda: _config is not None and _config.silent, "fit")
 
 
 # patching ---------------------------------------------------------------------
@@ -161,7 +153,7 @@ def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:
                 result = original(self, *args, **kwargs)
             except BaseException as error:
                 if session is not None:
-                    _fail(session, error)
+                    fail(session, error, _warn)
                 raise
             if session is not None:
                 _finish(session, self, args, kwargs)
@@ -187,62 +179,21 @@ def _wrap_metric(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
 # logging ----------------------------------------------------------------------
 
 
-class _Session:
-    """The run one outermost fit logs to, and whether autolog started it."""
-
-    def __init__(self, run_id: str, owned: bool) -> None:
-        self.run_id = run_id
-        self.owned = owned
-
-
-def _begin(estimator: Any) -> _Session | None:
-    from nbtrack.tracking import fluent
-
+def _begin(estimator: Any) -> Session | None:
     cls = type(estimator)
-    try:
-        run = fluent.active_run()
-        if run is not None:
-            return _Session(run.info.run_id, owned=False)
-        started = fluent.start_run(run_name=cls.__name__, tags=_estimator_tags(cls))
-        return _Session(started.info.run_id, owned=True)
-    except Exception as exc:  # guard: autolog must never break the user's fit
-        _warn(f"start a run for {cls.__name__}.fit", exc)
-        return None
-
-
-def _end(session: _Session, status: str) -> None:
-    from nbtrack.tracking import fluent
-
-    if not session.owned:
-        return
-    active = fluent.active_run()
-    if active is not None and active.info.run_id == session.run_id:
-        fluent.end_run(status)
-    else:
-        fluent._client().set_terminated(session.run_id, status)
-
-
-def _fail(session: _Session, error: BaseException) -> None:
-    status = RunStatus.KILLED if isinstance(error, KeyboardInterrupt) else RunStatus.FAILED
-    try:
-        _end(session, status)
-    except Exception as exc:  # guard: the user's own exception must propagate
-        _warn("mark the run of a failed fit", exc)
+    return begin(cls.__name__, _estimator_tags(cls), _warn)
 
 
 def _finish(
-    session: _Session, estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    session: Session, estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    global _last_run_id
-    try:
-        try:
-            _log_fit(session, estimator, args, kwargs)
-            _last_run_id = session.run_id
-            _metric_counts.clear()
-        finally:
-            _end(session, RunStatus.FINISHED)
-    except Exception as exc:  # guard: the fit succeeded; its result must reach the user
-        _warn(f"log {type(estimator).__name__}.fit", exc)
+    def log() -> None:
+        global _last_run_id
+        _log_fit(session, estimator, args, kwargs)
+        _last_run_id = session.run_id
+        _metric_counts.clear()
+
+    finish(session, log, f"{type(estimator).__name__}.fit", _warn)
 
 
 def _estimator_tags(cls: type) -> dict[str, str]:
@@ -253,33 +204,24 @@ def _estimator_tags(cls: type) -> dict[str, str]:
     }
 
 
-def _param_text(value: Any) -> str:
-    text = str(value)
-    if len(text) > MAX_PARAM_VALUE_LENGTH:
-        text = text[: MAX_PARAM_VALUE_LENGTH - len(_TRUNCATED)] + _TRUNCATED
-    return text
-
-
 def _log_fit(
-    session: _Session, estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    session: Session, estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    from nbtrack.tracking import fluent
-
-    client = fluent._client()
+    client = fluent_client()
     X = args[0] if args else kwargs.get("X")
     y = args[1] if len(args) > 1 else kwargs.get("y")
-    params = {k: _param_text(v) for k, v in estimator.get_params(deep=False).items()}
+    params = {k: captured_param(k, v) for k, v in estimator.get_params(deep=False).items()}
     tags: dict[str, str] = {} if session.owned else _estimator_tags(type(estimator))
     metrics = _training_metrics(estimator, X, y) if y is not None else {}
     best_params = getattr(estimator, "best_params_", None)
     if isinstance(best_params, dict):
-        params.update({f"best_{k}": _param_text(v) for k, v in best_params.items()})
+        params.update({f"best_{k}": captured_param(f"best_{k}", v) for k, v in best_params.items()})
         best_score = getattr(estimator, "best_score_", None)
         if isinstance(best_score, (int, float)):
             metrics["best_cv_score"] = float(best_score)
     if X is not None:
         params["training_data.shape"] = str(getattr(X, "shape", None) or (len(X),))
-        digest = _digest(X)
+        digest = data_digest(X)
         if digest is not None:
             tags["training_data.digest"] = digest
     if not session.owned:
@@ -421,7 +363,7 @@ def _regressor_metrics(y: Any, predicted: Any) -> dict[str, float]:
     }
 
 
-def _digest(X: Any) -> str | None:
+def data_digest(X: Any) -> str | None:
     """Return a short sha256 digest of the training data (its first rows when it is large)."""
     import numpy as np
 
@@ -445,9 +387,7 @@ def _digest(X: Any) -> str | None:
 
 
 def _log_candidates(parent_run_id: str, search: Any) -> None:
-    from nbtrack.tracking import fluent
-
-    client = fluent._client()
+    client = fluent_client()
     results = search.cv_results_
     candidates = results.get("params", [])
     score_keys = [k for k in results if k.startswith(("mean_test_", "std_test_", "rank_test_"))]
@@ -467,7 +407,7 @@ def _log_candidates(parent_run_id: str, search: Any) -> None:
         client.log_batch(
             run.info.run_id,
             metrics=[Metric(k, float(results[k][index]), now, 0) for k in score_keys],
-            params=[Param(k, _param_text(v)) for k, v in params.items()],
+            params=[Param(k, captured_param(k, v)) for k, v in params.items()],
         )
         client.set_terminated(run.info.run_id, RunStatus.FINISHED)
     if len(candidates) > MAX_CHILD_RUNS:
@@ -478,7 +418,7 @@ def _log_candidates(parent_run_id: str, search: Any) -> None:
         )
 
 
-def _log_model(session: _Session, estimator: Any) -> None:
+def _log_model(session: Session, estimator: Any) -> None:
     from nbtrack.models import log_model
     from nbtrack.tracking import fluent
 
@@ -492,8 +432,6 @@ def _log_metric_call(name: str, value: Any) -> None:
     """Log a ``sklearn.metrics`` call as ``name`` (``name-2``… on repeats) of the last run."""
     import numbers
 
-    from nbtrack.tracking import fluent
-
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return  # per-class arrays, reports: not one number
     run_id = _last_run_id
@@ -502,7 +440,7 @@ def _log_metric_call(name: str, value: Any) -> None:
         _metric_counts[name] += 1
         count = _metric_counts[name]
         key = name if count == 1 else f"{name}-{count}"
-        client = fluent._client()
+        client = fluent_client()
         metric = Metric(key, float(value), int(time.time() * 1000), 0)
         info = client.get_run(run_id).info
         if not RunStatus.is_terminated(info.status):

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nbtrack import _validation as check
 from nbtrack.magics import _files
 from nbtrack.magics._cellparts import Problems, Tee, TrackOptions, cell_id_for, format_error
 from nbtrack.magics._environment import log_environment
@@ -29,7 +30,6 @@ from nbtrack.tracking import inference as infer
 __all__ = ["CellCapture", "flush_lineage"]
 
 _NOTEBOOK_LIMIT = 50 * 1024 * 1024
-_PARAM_LIMIT = 6000
 
 
 def flush_lineage(log: LineageLog, problems: Problems) -> None:
@@ -40,11 +40,6 @@ def flush_lineage(log: LineageLog, problems: Problems) -> None:
         import nbtrack
 
         log.flush(nbtrack.Client(nbtrack.get_tracking_uri()))
-
-
-def _param_text(value: Any) -> str | None:
-    text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= _PARAM_LIMIT else None
 
 
 class CellCapture:
@@ -203,8 +198,9 @@ class CellCapture:
     def _log_params(self, values: dict[str, Any], param: Any) -> None:
         batch = []
         for key, value in values.items():
-            text = _param_text(value)
-            if text is not None and key not in self.params:
+            if key not in self.params:
+                # Over-long values are cut and warned about, as autolog does.
+                text = check.captured_param(key, value)
                 batch.append(param(key, text))
                 self.params[key] = text
         if batch:

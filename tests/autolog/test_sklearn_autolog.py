@@ -231,8 +231,11 @@ def test_internal_error_is_one_warning_and_the_fit_is_untouched(
 def test_over_long_params_are_truncated_with_a_note(client: nbtrack.Client) -> None:
     import numpy as np
 
+    from nbtrack.errors import NbtrackWarning
+
     autolog(log_models=False)
-    FunctionTransformer(kw_args={"text": "x" * 7000}).fit(np.ones((3, 2)))
+    with pytest.warns(NbtrackWarning, match="Param 'kw_args' has a value of"):
+        FunctionTransformer(kw_args={"text": "x" * 7000}).fit(np.ones((3, 2)))
     (run,) = _runs(client)
     value = run.data.params["kw_args"]
     assert len(value) == 6000 and value.endswith("(truncated by nbtrack)")
