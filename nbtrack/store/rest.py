@@ -289,7 +289,7 @@ class RestStore(RestRegistryMixin):
             for t in tags
         ]
         rid = request_id or new_request_id()
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         m = p = t = 0
         while not bodies or m < len(metric_rows) or p < len(param_rows) or t < len(tag_rows):
             # MLflow's limits: 100 params, 100 tags, 1,000 metrics, 1,000 entities in all.
