@@ -10,6 +10,7 @@ Each class also subclasses the builtin a caller would naturally catch, so
     │   ├── InvalidFilter             a search filter or order_by is malformed
     │   ├── ParamConflict             a param logged again with another value
     │   ├── ValueTooLong              a param/tag value over the length limit
+    │   ├── PayloadError              a scoring request the server cannot score (its status)
     │   └── AlreadyExistsError        e.g. an experiment name already taken
     ├── MetricValueError (TypeError)  a metric value is not a real number
     ├── RunNotActiveError (RuntimeError)  logging to a finished or deleted run
@@ -39,6 +40,7 @@ __all__ = [
     "NotAStore",
     "NotFoundError",
     "ParamConflict",
+    "PayloadError",
     "ProviderError",
     "RunNotActiveError",
     "SchemaMismatch",
@@ -108,6 +110,22 @@ class ParamConflict(InvalidInput):
             f"Param {key!r} of run {run_id} is already {old!r}; params are immutable, "
             f"cannot change it to {new!r}"
         )
+
+
+class PayloadError(InvalidInput):
+    """A request the scoring server cannot score; ``status`` is the HTTP status to answer with.
+
+    Attributes
+    ----------
+    status:
+        400 (bad body), 413 (too large) or 415 (unsupported content type).
+    """
+
+    error_code = "BAD_REQUEST"
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class InvalidFilter(InvalidInput):

@@ -2,7 +2,9 @@
 
 The report is static HTML (a metrics table, the charts as inline SVG rendered
 by vl-convert, the first rows of the results table), so it reads the same in
-JupyterLab, in an exported notebook and with no network.
+JupyterLab, in an exported notebook and with no network. In a live kernel
+``nbtrack.widgets`` registers a panel that pages through the table instead
+(:mod:`nbtrack.widgets.display`); this module knows nothing of widgets.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ _TABLE_ROWS = 10
 
 
 def chart_svg(chart: Any) -> str:
-    """Render an altair chart to SVG text without a browser or network."""
+    """Render an altair chart, or a vega-lite spec (a dict), to SVG text: no browser, no network.
+
+    The one vega-lite → SVG renderer: the inline panels (``nbtrack.widgets``) use it too.
+    """
     import vl_convert
 
-    return str(vl_convert.vegalite_to_svg(chart.to_json()))
+    spec = chart if isinstance(chart, dict) else chart.to_json()
+    return str(vl_convert.vegalite_to_svg(spec))
 
 
 @dataclass
@@ -91,19 +97,6 @@ class EvaluationResult:
             parts.append(self.table_html())
         parts.append("</div>")
         return "".join(parts)
-
-    def _ipython_display_(self) -> None:
-        # In a live kernel the report is a panel that pages through the results
-        # table; the panel lives with the other widgets and loads only here.
-        from IPython.display import HTML, display
-
-        try:
-            from nbtrack.widgets._refresh import in_kernel
-            from nbtrack.widgets.evaluation_report import EvaluationPanel
-        except ImportError:
-            display(HTML(self.to_html()))
-            return
-        display(EvaluationPanel(self) if in_kernel() else HTML(self.to_html()))
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -15,9 +15,13 @@ _autolog_magics: dict[int, Any] = {}
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%%track``, ``%nbtrack`` and ``%track_autolog``; install the kernel hook."""
+    """Register ``%%track``, ``%nbtrack`` and ``%track_autolog``; install the kernel hook.
+
+    Also registers how feature results display as panels (``nbtrack.widgets``).
+    """
     from nbtrack.magics.autolog_magic import AutologMagics
     from nbtrack.magics.track import NbtrackMagics
+    from nbtrack.widgets.display import register_display
 
     if id(ipython) in _loaded:
         return
@@ -26,6 +30,7 @@ def load_ipython_extension(ipython: Any) -> None:
     autolog_magics = AutologMagics(ipython)
     ipython.register_magics(autolog_magics)
     magics.hook.install()
+    register_display(ipython)
     _loaded[id(ipython)] = magics
     _autolog_magics[id(ipython)] = autolog_magics
 

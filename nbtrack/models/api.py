@@ -261,7 +261,7 @@ def log_model(
     from nbtrack.tracking.client import Client
 
     if registered_model_name is not None:
-        from nbtrack.store.sql.registry_checks import model_name
+        from nbtrack.store.registry_checks import model_name
 
         model_name(registered_model_name)  # refuse a bad name before saving anything
     if name is not None and artifact_path is not None and name != artifact_path:

@@ -71,7 +71,7 @@ def resolve_models_uri(uri: str, client: Client | None = None) -> ModelVersion:
     NotFoundError
         No such model, version or alias, or no version in that stage.
     """
-    from nbtrack.store.sql.registry_checks import stage_name
+    from nbtrack.store.registry_checks import stage_name
     from nbtrack.tracking.client import Client
     from nbtrack.uris import parse_models_uri
 

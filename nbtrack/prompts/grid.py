@@ -120,19 +120,6 @@ class PromptGrid:
             tags={"nbtrack.comparison.run_id": combo.run_id},
         )
 
-    def _ipython_display_(self) -> None:
-        # In a live kernel the grid is a panel whose buttons mark outputs; the
-        # panel lives with the other widgets (nbtrack.widgets), loaded only here.
-        from IPython.display import HTML, display
-
-        try:
-            from nbtrack.widgets._refresh import in_kernel
-            from nbtrack.widgets.prompt_grid import PromptGridPanel
-        except ImportError:
-            display(HTML(self._repr_html_()))
-            return
-        display(PromptGridPanel(self) if in_kernel() else HTML(self._repr_html_()))
-
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(k))}</th>" for k in self.rows[0]) if self.rows else ""
         head += "".join(f"<th>{html.escape(c.label)}</th>" for c in self.combinations)

@@ -28,7 +28,7 @@ import json
 import sys
 from typing import Any
 
-from nbtrack.errors import InvalidInput
+from nbtrack.errors import PayloadError
 
 __all__ = [
     "CSV",
@@ -53,22 +53,6 @@ _MEDIA_TYPES = {JSON: JSON, CSV: CSV, "application/csv": CSV}
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 PARAMS_KEY = "params"
 _SPLIT_KEYS = ("columns", "data", "index")
-
-
-class PayloadError(InvalidInput):
-    """A request the server cannot score; ``status`` is the HTTP status to answer with.
-
-    Attributes
-    ----------
-    status:
-        400 (bad body), 413 (too large) or 415 (unsupported content type).
-    """
-
-    error_code = "BAD_REQUEST"
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def error_body(error_code: str, message: str) -> bytes:

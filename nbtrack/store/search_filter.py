@@ -31,12 +31,16 @@ from nbtrack.store._filter_tokens import NUMBER_OPS, Token, tokenize
 __all__ = [
     "And",
     "Comparison",
+    "Grammar",
     "Node",
     "Or",
     "OrderBy",
+    "Parser",
+    "check_text",
     "parse_experiment_filter",
     "parse_experiment_order_by",
     "parse_filter",
+    "parse_order",
     "parse_order_by",
 ]
 
@@ -91,7 +95,7 @@ class OrderBy:
 
 
 @dataclass(frozen=True, slots=True)
-class _Grammar:
+class Grammar:
     """What one kind of search accepts: entity prefixes and attributes with their types."""
 
     entities: dict[str, str]
@@ -101,7 +105,7 @@ class _Grammar:
     tag_attributes: dict[str, str]  # tags that are really attributes -> attribute
 
 
-_RUNS = _Grammar(
+_RUNS = Grammar(
     entities={
         **dict.fromkeys(("metric", "metrics"), METRICS),
         **dict.fromkeys(("param", "params", "parameter", "parameters"), PARAMS),
@@ -118,7 +122,7 @@ _RUNS = _Grammar(
     tag_attributes={"mlflow.runName": "run_name"},
 )
 
-_EXPERIMENTS = _Grammar(
+_EXPERIMENTS = Grammar(
     entities={
         **dict.fromkeys(("tag", "tags"), TAGS),
         **dict.fromkeys(("attribute", "attributes", "attr"), ATTRIBUTES),
@@ -133,8 +137,10 @@ _DATASET_FIELDS = ("name", "digest", "context")
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-class _Parser:
-    def __init__(self, text: str, grammar: _Grammar) -> None:
+class Parser:
+    """A recursive-descent parser of one filter text for one :class:`Grammar` (runs, models…)."""
+
+    def __init__(self, text: str, grammar: Grammar) -> None:
         self.text, self.grammar = text, grammar
         self.tokens = tokenize(text)
         self.i = 0
@@ -372,7 +378,8 @@ def _flatten(cls: type[And] | type[Or], items: list[Node]) -> Node:
     return cls(tuple(flat))
 
 
-def _check_text(text: object) -> str:
+def check_text(text: object) -> str:
+    """The filter text (None is empty); InvalidFilter for anything but a string."""
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -397,27 +404,28 @@ def parse_filter(filter_string: str | None) -> Node | None:
     InvalidFilter
         With the position of the offending token.
     """
-    text = _check_text(filter_string)
-    return _Parser(text, _RUNS).filter()
+    text = check_text(filter_string)
+    return Parser(text, _RUNS).filter()
 
 
 def parse_experiment_filter(filter_string: str | None) -> Node | None:
     """Parse an experiment search filter (``name LIKE 'a%'``, ``tags.team = 'x'``…)."""
-    text = _check_text(filter_string)
-    return _Parser(text, _EXPERIMENTS).filter()
+    text = check_text(filter_string)
+    return Parser(text, _EXPERIMENTS).filter()
 
 
-def _parse_order(items: list[str] | None, grammar: _Grammar) -> list[OrderBy]:
+def parse_order(items: list[str] | None, grammar: Grammar) -> list[OrderBy]:
+    """Parse ``order_by`` clauses for ``grammar``; InvalidFilter names the bad one."""
     if not items:
         return []
     if len(items) > MAX_ORDER_BY:
         raise InvalidFilter(str(items[MAX_ORDER_BY]), 0, f"at most {MAX_ORDER_BY} order_by items")
     result = []
     for item in items:
-        text = _check_text(item)
+        text = check_text(item)
         if not text.strip():
             raise InvalidFilter(text, 0, "empty order_by item")
-        result.append(_Parser(text, grammar).order_item())
+        result.append(Parser(text, grammar).order_item())
     return result
 
 
@@ -429,9 +437,9 @@ def parse_order_by(items: list[str] | None) -> list[OrderBy]:
     InvalidFilter
         For a malformed item; ``text`` is that item and ``position`` is within it.
     """
-    return _parse_order(items, _RUNS)
+    return parse_order(items, _RUNS)
 
 
 def parse_experiment_order_by(items: list[str] | None) -> list[OrderBy]:
     """Parse experiment ``order_by`` items (``"name"``, ``"creation_time DESC"``…)."""
-    return _parse_order(items, _EXPERIMENTS)
+    return parse_order(items, _EXPERIMENTS)

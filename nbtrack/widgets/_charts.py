@@ -24,7 +24,6 @@ __all__ = [
     "downsample_indices",
     "line_chart",
     "parallel_coordinates",
-    "render_svg",
     "scatter_chart",
     "smooth",
 ]
@@ -156,11 +155,3 @@ def scatter_chart(
         .properties(width=width, height=height, title=f"{y} vs {x}")
     )
     return _finish(chart, rows)
-
-
-def render_svg(spec: dict[str, Any]) -> str:
-    """Render a vega-lite spec to an SVG string (vl-convert, no browser, no network)."""
-    import vl_convert as vlc
-
-    svg: str = vlc.vegalite_to_svg(spec)
-    return svg

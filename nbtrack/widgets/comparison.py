@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.entities import Run, RunStatus
+from nbtrack.evaluation.result import chart_svg
 from nbtrack.widgets._base import Panel, resolve_client
-from nbtrack.widgets._charts import parallel_coordinates, render_svg, scatter_chart
+from nbtrack.widgets._charts import parallel_coordinates, scatter_chart
 from nbtrack.widgets._html import esc, fmt_value, table
 
 if TYPE_CHECKING:
@@ -191,11 +192,11 @@ class Comparison:
         svgs = []
         rows, axes = self.parallel_rows()
         if len(axes) >= 2:
-            svgs.append(render_svg(parallel_coordinates(rows, axes)))
+            svgs.append(chart_svg(parallel_coordinates(rows, axes)))
         for param in self.differing_params()[:_MAX_SCATTERS]:
             points, numeric = self.scatter_rows(param, metrics[0])
             if len(points) >= 2:
-                svgs.append(render_svg(scatter_chart(points, param, metrics[0], numeric)))
+                svgs.append(chart_svg(scatter_chart(points, param, metrics[0], numeric)))
         return svgs
 
     # markup -------------------------------------------------------------------

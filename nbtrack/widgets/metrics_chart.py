@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import traitlets
 
 from nbtrack.entities import RunStatus
+from nbtrack.evaluation.result import chart_svg
 from nbtrack.widgets._base import Panel, resolve_client
-from nbtrack.widgets._charts import downsample_indices, line_chart, render_svg, smooth
+from nbtrack.widgets._charts import downsample_indices, line_chart, smooth
 from nbtrack.widgets._html import LIVE_BADGE, esc
 from nbtrack.widgets.comparison import run_ids_of
 
@@ -167,7 +168,7 @@ class MetricsChart(Panel):
     def update_charts(self) -> None:
         """Render every key's chart to SVG (once; live view and fallback share them)."""
         self.svgs = {
-            key: render_svg(
+            key: chart_svg(
                 line_chart(
                     self.data.rows(key, self.smoothing, self.log_scale),
                     key,

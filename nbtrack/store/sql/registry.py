@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from nbtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel
 from nbtrack.errors import AlreadyExistsError, InvalidInput, NotFoundError
 from nbtrack.store.paging import decode_page_token, split_page
+from nbtrack.store.registry_checks import model_name, registry_tag, stage_name
 from nbtrack.store.sql import schema as s
-from nbtrack.store.sql.registry_checks import model_name, registry_tag, stage_name
 from nbtrack.store.sql.registry_search import (
     DELETED_STAGE,
     build_model_version_query,

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 
 from nbtrack.errors import NotFoundError
+from nbtrack.store.registry_checks import alias_name, registry_tag
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.registry import get_model_version, model_row, touch_model, version_row
-from nbtrack.store.sql.registry_checks import alias_name, registry_tag
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

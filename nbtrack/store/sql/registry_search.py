@@ -19,11 +19,11 @@ from nbtrack.store.search_filter import (
     TAGS,
     And,
     Comparison,
+    Grammar,
     Node,
-    _check_text,
-    _Grammar,
-    _parse_order,
-    _Parser,
+    Parser,
+    check_text,
+    parse_order,
 )
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.search import _check_page, _clause, _match, _order, _Target
@@ -37,7 +37,7 @@ _ENTITIES = {
     **dict.fromkeys(("tag", "tags"), TAGS),
     **dict.fromkeys(("attribute", "attributes", "attr"), ATTRIBUTES),
 }
-_MODEL_GRAMMAR = _Grammar(
+_MODEL_GRAMMAR = Grammar(
     entities=_ENTITIES,
     attributes={
         "name": "string",
@@ -48,7 +48,7 @@ _MODEL_GRAMMAR = _Grammar(
     order_entities=(ATTRIBUTES,),
     tag_attributes={},
 )
-_VERSION_GRAMMAR = _Grammar(
+_VERSION_GRAMMAR = Grammar(
     entities=_ENTITIES,
     attributes={
         **dict.fromkeys(("name", "run_id", "source", "current_stage", "user_id"), "string"),
@@ -140,8 +140,8 @@ def build_registered_model_query(
     InvalidFilter
         When the filter or an order_by item is malformed.
     """
-    node = _Parser(_check_text(filter_string or ""), _MODEL_GRAMMAR).filter()
-    orders = _parse_order(order_by, _MODEL_GRAMMAR)
+    node = Parser(check_text(filter_string or ""), _MODEL_GRAMMAR).filter()
+    orders = parse_order(order_by, _MODEL_GRAMMAR)
     _check_page(offset, limit)
     query: Select[Any] = select(_rm.c.name)
     if prompts is not None:
@@ -170,8 +170,8 @@ def build_model_version_query(
     InvalidFilter
         When the filter or an order_by item is malformed.
     """
-    node = _Parser(_check_text(filter_string or ""), _VERSION_GRAMMAR).filter()
-    orders = _parse_order(order_by, _VERSION_GRAMMAR)
+    node = Parser(check_text(filter_string or ""), _VERSION_GRAMMAR).filter()
+    orders = parse_order(order_by, _VERSION_GRAMMAR)
     _check_page(offset, limit)
     query: Select[Any] = select(_mv.c.name, _mv.c.version).where(
         _mv.c.current_stage != DELETED_STAGE
