@@ -279,17 +279,21 @@ class HalfEstimator(BaseEstimator):
 
 
 def test_skops_refuses_untrusted_types_and_names_them(tmp_path: Path) -> None:
+    from nbtrack.models.flavors.sklearn import load_estimator
+
     nbm.save_model(HalfEstimator(), tmp_path / "m", serialization_format="skops")
     with pytest.raises(InvalidInput, match="HalfEstimator") as err:
         nbm.load_model(tmp_path / "m")
-    assert "skops_trusted_types" in str(err.value)
-    # Trust granted in MLmodel, as MLflow's skops_trusted_types does.
+    assert "load_estimator(path, 'skops', trusted=[...])" in str(err.value)
+    # The MLmodel cannot grant trust (a crafted model would trust itself): the caller does.
+    trusted = [f"{HalfEstimator.__module__}.HalfEstimator"]
     mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    mlmodel["flavors"]["sklearn"]["skops_trusted_types"] = [
-        f"{HalfEstimator.__module__}.HalfEstimator"
-    ]
+    mlmodel["flavors"]["sklearn"]["skops_trusted_types"] = trusted
     (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    assert nbm.load_model(tmp_path / "m").predict(np.array([[4.0]])).tolist() == [2.0]
+    with pytest.raises(InvalidInput, match="HalfEstimator"):
+        nbm.load_model(tmp_path / "m")
+    estimator = load_estimator(tmp_path / "m" / "model.skops", "skops", trusted=trusted)
+    assert estimator.predict(np.array([[4.0]])).tolist() == [2.0]
 
 
 def test_optional_columns_may_be_missing() -> None:
