@@ -7,6 +7,7 @@ the MLflow side needs a venv with MLflow and is exercised by hand.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -115,4 +116,7 @@ def test_quick_run_of_w1_w5_and_w6(tmp_path: Path) -> None:
     assert w1["import_ms"] > 0 and w1["process_ms"] > w1["import_ms"]
     assert 0 < w1["load_ext_ms"] < 10_000
     assert w5["size"] == 1_000 and w5["history_ms"] > 0
-    assert w6["cells"] == 20 and w6["hook_ms"] >= 0 and w6["track_ms"] >= 0
+    assert w6["cells"] == 20 and w6["plain_cell_ms"] > 0
+    # A %%track cell writes a run; the workload clamps noise to 0, so only it can be > 0 for sure.
+    assert w6["track_ms"] > 0
+    assert isinstance(w6["hook_ms"], float) and math.isfinite(w6["hook_ms"])
