@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack._validation import captured_param
 from nbtrack.autologging.patches import Patches
-from nbtrack.autologging.session import Session, Warner, begin, fail, finish
+from nbtrack.autologging.session import Session, Warner, begin, fail, finish, new_params
 from nbtrack.autologging.session import client as fluent_client
 from nbtrack.entities import Metric, Param, RunTag
 
@@ -127,7 +127,12 @@ def _wrap_train(original: Callable[..., Any]) -> Callable[..., Any]:
                     fail(session, error, _warn)
                 raise
             if session is not None:
-                _finish(session, params, train_set, args, kwargs, evals, booster)
+                finish(
+                    session,
+                    lambda: _log(session, params, train_set, args, kwargs, evals, booster),
+                    "the lightgbm training",
+                    _warn,
+                )
             return booster
         finally:
             _local.depth = 0
@@ -156,21 +161,6 @@ def _run_name() -> str:
 
 def _begin() -> Session | None:
     return begin(_run_name(), {"nbtrack.autolog": "lightgbm"}, _warn)
-
-
-def _finish(
-    session: Session,
-    params: dict[str, Any],
-    train_set: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    evals: dict[str, dict[str, list[float]]],
-    booster: Any,
-) -> None:
-    def log() -> None:
-        _log(session, params, train_set, args, kwargs, evals, booster)
-
-    finish(session, log, "the lightgbm training", _warn)
 
 
 def _log(
@@ -205,10 +195,7 @@ def _log(
         digest = data_digest(data)
         if digest is not None:
             tags["training_data.digest"] = digest
-    if not session.owned:
-        # Params are immutable: a second training in the same run keeps the first values.
-        existing = client.get_run(session.run_id).data.params
-        logged = {k: v for k, v in logged.items() if k not in existing}
+    logged = new_params(session, client, logged)
     now = int(time.time() * 1000)
     metrics = [
         Metric(_metric_key(f"{dataset}-{name}"), float(value), now, step)

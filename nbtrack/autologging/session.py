@@ -29,6 +29,7 @@ __all__ = [
     "end",
     "fail",
     "finish",
+    "new_params",
 ]
 
 
@@ -122,3 +123,14 @@ def finish(session: Session, log: Callable[[], Any], what: str, warn: Warner) ->
         warn(f"log {what}", exc)
         return False
     return True
+
+
+def new_params(session: Session, client: Client, params: dict[str, str]) -> dict[str, str]:
+    """The params the run does not hold yet (all of them, in a run autolog started).
+
+    In the user's own run a second training keeps the first values: params are immutable.
+    """
+    if session.owned:
+        return params
+    existing = client.get_run(session.run_id).data.params
+    return {k: v for k, v in params.items() if k not in existing}

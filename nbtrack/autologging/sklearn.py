@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack._validation import captured_param
 from nbtrack.autologging.patches import Patches
-from nbtrack.autologging.session import Session, Warner, begin, fail, finish
+from nbtrack.autologging.session import Session, Warner, begin, fail, finish, new_params
 from nbtrack.autologging.session import client as fluent_client
 from nbtrack.entities import Metric, Param, RunStatus, RunTag
 
@@ -224,10 +224,7 @@ def _log_fit(
         digest = data_digest(X)
         if digest is not None:
             tags["training_data.digest"] = digest
-    if not session.owned:
-        # Params are immutable: a second fit in the same run keeps the first values.
-        existing = client.get_run(session.run_id).data.params
-        params = {k: v for k, v in params.items() if k not in existing}
+    params = new_params(session, client, params)
     now = int(time.time() * 1000)
     client.log_batch(
         session.run_id,
