@@ -311,11 +311,7 @@ def test_load_table_and_log_stream(sql_tracking_uri: str) -> None:
         mlflow.load_table("missing.json")
 
 
-@pytest.mark.xfail(
-    reason="the Store protocol has no delete_experiment_tag yet (store/sql and store/rest)",
-    strict=True,
-)
-def test_delete_experiment_tag(sql_tracking_uri: str) -> None:
+def test_delete_experiment_tag(tracking_uri: str) -> None:
     exp_id = mlflow.set_experiment("tagged").experiment_id
     mlflow.set_experiment_tags({"a": "1", "b": "2"})
     mlflow.delete_experiment_tag("a")

@@ -44,9 +44,7 @@ EXCLUDED = {
     r"log_model_artifact|workspace|webhook|^test$",
 }
 #: Present but not behaving yet, with why (each has a strict xfail test).
-NOT_YET_BEHAVING = {
-    "delete_experiment_tag": "the Store protocol has no delete_experiment_tag yet",
-}
+NOT_YET_BEHAVING: dict[str, str] = {}
 
 _LIST_NAMES = (
     "import json, mlflow\n"
@@ -176,12 +174,14 @@ def test_client_experiment_and_artifact_names(sql_tracking_uri: str) -> None:
     assert list(client.load_table(exp_id, "t.json")["x"]) == [1, 2]
 
 
-@pytest.mark.xfail(reason=NOT_YET_BEHAVING["delete_experiment_tag"], strict=True)
-def test_client_delete_experiment_tag(sql_tracking_uri: str) -> None:
+def test_client_delete_experiment_tag(tracking_uri: str) -> None:
     client = mlflow.MlflowClient()
-    exp_id = client.create_experiment("tagged", tags={"a": "1"})
+    exp_id = client.create_experiment("tagged", tags={"a": "1", "b": "2"})
     client.delete_experiment_tag(exp_id, "a")
-    assert client.get_experiment(exp_id).tags == {}
+    assert client.get_experiment(exp_id).tags == {"b": "2"}
+    with pytest.raises(mlflow.NotFoundError, match="no tag 'a'"):
+        client.delete_experiment_tag(exp_id, "a")
+    assert client.get_experiment(exp_id).tags == {"b": "2"}
 
 
 def _chart():  # type: ignore[no-untyped-def]

@@ -90,6 +90,10 @@ class Store(Protocol):
         """Set one experiment tag."""
         ...
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove one experiment tag; NotFoundError if the experiment has no such tag."""
+        ...
+
     # runs
     def create_run(
         self,

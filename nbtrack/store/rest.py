@@ -161,6 +161,11 @@ class RestStore(RestRegistryMixin):
         }
         self.http.call("POST", f"{_ML}/experiments/set-experiment-tag", body)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove one experiment tag (MLflow's delete-experiment-tag)."""
+        body = {"experiment_id": str(experiment_id), "key": key}
+        self.http.call("POST", f"{_ML}/experiments/delete-experiment-tag", body)
+
     # runs ----------------------------------------------------------------------
 
     def create_run(

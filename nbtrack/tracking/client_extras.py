@@ -13,7 +13,7 @@ import posixpath
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.entities import ModelVersionStage
-from nbtrack.errors import InvalidInput, NotFoundError, StoreError
+from nbtrack.errors import InvalidInput, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,15 +71,8 @@ class ClientExtrasMixin:
         ------
         NotFoundError
             No such experiment, or it has no tag ``key``.
-        StoreError
-            The store in use cannot delete experiment tags.
         """
-        delete = getattr(self.store, "delete_experiment_tag", None)
-        if delete is None:
-            raise StoreError(
-                f"The store at {self.tracking_uri} cannot delete experiment tags; upgrade nbtrack"
-            )
-        delete(str(experiment_id), key)
+        self.store.delete_experiment_tag(str(experiment_id), key)
 
     def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
         """Save what a binary file-like object (``io.BytesIO``…) holds as an artifact file."""

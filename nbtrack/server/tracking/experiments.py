@@ -34,6 +34,7 @@ _SEARCH = {
 _ID = {"experiment_id": STR}
 _UPDATE = {"experiment_id": STR, "new_name": STR}
 _SET_TAG = {"experiment_id": STR, "key": STR, "value": STR}
+_DELETE_TAG = {"experiment_id": STR, "key": STR}
 
 
 def max_results(fields: dict[str, Any], default: int) -> int:
@@ -124,6 +125,13 @@ async def set_tag(request: Request) -> Response:
     return json_response({})
 
 
+async def delete_tag(request: Request) -> Response:
+    """Remove one experiment tag."""
+    f = await read_fields(request, _DELETE_TAG, ("experiment_id", "key"))
+    await call(state(request).client.delete_experiment_tag, f["experiment_id"], f["key"])
+    return json_response({})
+
+
 ROUTES = [
     route(f"{P}/create", create, "POST"),
     route(f"{P}/search", search, "POST", "GET"),
@@ -133,4 +141,5 @@ ROUTES = [
     route(f"{P}/restore", restore, "POST"),
     route(f"{P}/update", update, "POST"),
     route(f"{P}/set-experiment-tag", set_tag, "POST"),
+    route(f"{P}/delete-experiment-tag", delete_tag, "POST"),
 ]

@@ -98,6 +98,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("POST", f"{_M}/experiments/restore"): _exp(M),
     ("POST", f"{_M}/experiments/update"): _exp(E),
     ("POST", f"{_M}/experiments/set-experiment-tag"): _exp(E),
+    ("POST", f"{_M}/experiments/delete-experiment-tag"): _exp(E),
     # runs
     ("POST", f"{_M}/runs/create"): _exp(E),
     ("GET", f"{_M}/runs/get"): _run(R),

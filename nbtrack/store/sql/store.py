@@ -285,6 +285,17 @@ class SqlStore(RegistryStoreMixin):
                 {"e": _int_id(experiment_id), "k": key, "v": value},
             )
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove one experiment tag; NotFoundError if the experiment has no such tag."""
+        self.get_experiment(experiment_id)
+        with self._write() as conn:
+            gone = conn.execute(
+                text("DELETE FROM experiment_tags WHERE experiment_id = :e AND key = :k"),
+                {"e": _int_id(experiment_id), "k": key},
+            ).rowcount
+        if not gone:
+            raise NotFoundError(f"Experiment {experiment_id} has no tag {key!r}")
+
     # runs ----------------------------------------------------------------------
 
     def create_run(
