@@ -292,7 +292,7 @@ def _metric(key: str = "loss", timestamp: int = 0, step: int = 0) -> dict[str, A
     return {"key": key, "value": 1.0, "timestamp": timestamp, "step": step}
 
 
-#: Batches MLflow 3.17 refuses with 400 that nbtrack's server still stores or fails on.
+#: Batches MLflow 3.17 refuses with 400 beyond the ones the property test draws.
 MLFLOW_REFUSES = {
     "step beyond int64": {"metrics": [_metric(step=2**63)]},
     "negative timestamp": {"metrics": [_metric(timestamp=-3)]},
@@ -309,7 +309,6 @@ MLFLOW_REFUSES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="server gaps, see /work/notes/server_gaps.md")
 @pytest.mark.parametrize("body", MLFLOW_REFUSES.values(), ids=MLFLOW_REFUSES.keys())
 def test_batches_mlflow_refuses_get_400_and_change_nothing(
     api: httpx.Client, experiment_id: str, body: dict[str, Any]
