@@ -31,6 +31,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _has_users(backend_store_uri: str) -> bool:
+    from nbtrack.store.auth_base import open_auth_store
+
+    return bool(open_auth_store(backend_store_uri).list_users())
+
+
 @click.group(invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option(
@@ -92,6 +98,13 @@ def server(
         click.echo(
             f"Warning: serving on {host} without --auth: anyone on the network can read "
             "and write every experiment, run and model.",
+            err=True,
+        )
+    if auth and not _has_users(uri):
+        click.echo(
+            "Warning: --auth is on and the store has no users yet, so every request is "
+            "refused; create one with: nbtrack server users create NAME --admin "
+            f"--backend-store-uri {uri}",
             err=True,
         )
     click.echo(

@@ -165,7 +165,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("POST", f"{_N}/runs/purge"): ADMIN,
     ("POST", f"{_N}/metrics/log-points"): Rule("points", "points", E),
     ("GET", f"{_N}/metrics/get-points"): _run(R),
-    ("POST", f"{_N}/lineage/log"): Rule("none", None, E),
+    # Any signed-in user's kernel hook logs its own session's cells: the log belongs to no
+    # experiment, and refusing it would cost every non-admin their lineage.
+    ("POST", f"{_N}/lineage/log"): Rule("none", None, R),
     ("GET", f"{_N}/lineage/get"): Rule("none", None, R),
     ("POST", f"{_N}/registered-models/search"): Rule("none", None, R),
     ("POST", f"{_N}/model-versions/search"): Rule("none", None, R),

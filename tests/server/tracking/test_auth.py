@@ -140,6 +140,7 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{M}/model-versions/get-download-uri"): {"version": "1"},
     ("GET", f"{M}/registered-models/alias"): {"alias": "champion"},
     ("GET", "/api/2.0/nbtrack/lineage/get"): {"session_id": "s"},
+    ("POST", "/api/2.0/nbtrack/lineage/log"): {"executions": []},
 }
 
 #: Reads that pass the permission check and then answer something else by design.

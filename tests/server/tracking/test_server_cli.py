@@ -67,6 +67,20 @@ def test_public_host_warns_and_workers_serve(tmp_path: Path) -> None:
     assert "2 workers" in text
 
 
+def test_auth_without_users_says_how_to_create_one(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    proc, url = start_server(str(tmp_path / "store"), str(tmp_path / "artifacts"), log, "--auth")
+    try:
+        refused = httpx.post(f"{url}{M}/experiments/search", json={}, timeout=30)
+    finally:
+        stop_server(proc)
+    assert refused.status_code == 401
+    text = log.read_text()
+    assert "the store has no users yet" in text
+    assert "nbtrack server users create NAME --admin" in text
+    assert "anyone on the network" not in text
+
+
 @pytest.fixture
 def postgres_uri() -> Iterator[str]:
     from sqlalchemy import create_engine, text
