@@ -16,7 +16,7 @@ import os
 
 import click
 
-__all__ = ["server"]
+__all__ = ["is_loopback", "server", "without_password"]
 
 _LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 
@@ -29,6 +29,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def without_password(uri: str) -> str:
+    """``uri`` with any password replaced by ``***``, for logs (MLflow masks it too)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _has_users(backend_store_uri: str) -> bool:
@@ -108,7 +121,7 @@ def server(
             err=True,
         )
     click.echo(
-        f"nbtrack: tracking server at http://{host}:{port} over {uri} "
+        f"nbtrack: tracking server at http://{host}:{port} over {without_password(uri)} "
         f"({workers} worker{'s' if workers > 1 else ''}); Ctrl+C stops it",
         err=True,
     )

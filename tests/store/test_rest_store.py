@@ -354,13 +354,19 @@ def test_artifacts_round_trip_through_the_proxy(rest_uri: str, tmp_path: Path) -
     src = tmp_path / "src"
     (src / "sub dir").mkdir(parents=True)
     (src / "a#b.txt").write_bytes(b"A")
+    (src / "50%25_off.txt").write_bytes(b"%")  # a name that looks percent-encoded keeps it
     (src / "sub dir" / "c d.bin").write_bytes(bytes(range(256)) * 10)
     client.log_artifacts(run_id, src, "tree")
     client.log_text(run_id, "hello", "notes/hello.txt")
     listed = client.list_artifacts(run_id, "tree")
-    assert [(i.path, i.is_dir) for i in listed] == [("tree/a#b.txt", False), ("tree/sub dir", True)]
+    assert [(i.path, i.is_dir) for i in listed] == [
+        ("tree/50%25_off.txt", False),
+        ("tree/a#b.txt", False),
+        ("tree/sub dir", True),
+    ]
     out = Path(client.download_artifacts(run_id, "", tmp_path / "out"))
     assert (out / "tree" / "a#b.txt").read_bytes() == b"A"
+    assert (out / "tree" / "50%25_off.txt").read_bytes() == b"%"
     assert (out / "tree" / "sub dir" / "c d.bin").read_bytes() == bytes(range(256)) * 10
     assert (out / "notes" / "hello.txt").read_text() == "hello"
     one = client.download_artifacts(run_id, "notes/hello.txt", tmp_path / "one")

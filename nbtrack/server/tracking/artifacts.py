@@ -100,19 +100,20 @@ def guess_mime_type(name: str) -> str:
 def _checked(raw: str | None, *, allow_root: bool) -> str:
     """Return ``raw`` as a clean relative path, or raise :class:`InvalidInput` naming it.
 
-    The path reaches us percent-decoded once; MLflow decodes until nothing changes
-    (``%252e%252e`` is ``..`` to it), so every decoding must pass the rules too.
+    The path reaches us percent-decoded once, and that is the file's name (a file
+    called ``c%20d.bin`` keeps its name). MLflow refuses a path if any further
+    decoding breaks the rules (``%252e%252e`` is ``..`` to it), so every decoding
+    must pass them too.
     """
     from nbtrack.store.artifacts import validate_artifact_path
 
     text = raw or ""
     try:
-        while True:
-            clean = validate_artifact_path(text, allow_root=allow_root)
-            decoded = unquote(text)
-            if decoded == text:
-                return clean
+        clean = validate_artifact_path(text, allow_root=allow_root)
+        while (decoded := unquote(text)) != text:
+            validate_artifact_path(decoded, allow_root=allow_root)
             text = decoded
+        return clean
     except InvalidInput:
         raise InvalidInput(
             f"Invalid artifact path {raw!r}: it must be relative, without '..', "

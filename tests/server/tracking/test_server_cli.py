@@ -14,7 +14,7 @@ import httpx
 import pytest
 from tracking_servers import start_server, stop_server
 
-from nbtrack.cli.server import is_loopback
+from nbtrack.cli.server import is_loopback, without_password
 
 M = "/api/2.0/mlflow"
 POSTGRES_URI = os.environ.get("NBTRACK_TEST_POSTGRES_URI")
@@ -23,6 +23,15 @@ POSTGRES_URI = os.environ.get("NBTRACK_TEST_POSTGRES_URI")
 def test_is_loopback() -> None:
     assert all(map(is_loopback, ["127.0.0.1", "localhost", "::1", "127.0.0.2", "[::1]"]))
     assert not any(map(is_loopback, ["0.0.0.0", "::", "192.168.1.4", "example.org"]))
+
+
+def test_the_startup_line_hides_the_database_password() -> None:
+    uri = "postgresql+psycopg://team:s3cret@db.example:5432/nbtrack?sslmode=require"
+    assert without_password(uri) == (
+        "postgresql+psycopg://team:***@db.example:5432/nbtrack?sslmode=require"
+    )
+    assert without_password("/home/me/.nbtrack") == "/home/me/.nbtrack"
+    assert without_password("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
 def _exercise(url: str) -> str:
