@@ -21,6 +21,7 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
     "Metric",
     "ModelVersion",
     "ModelVersionStage",
@@ -371,3 +372,27 @@ class RegisteredModel:
     latest_versions: list[ModelVersion] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LoggedModel:
+    """An MLflow 3 logged model (``m-<hex>``), as MLflow's ``LoggedModel``.
+
+    ``log_model`` creates it ``LOGGED_MODEL_PENDING``, uploads the model under
+    ``artifact_location`` and finalizes it ``LOGGED_MODEL_READY`` (or
+    ``LOGGED_MODEL_UPLOAD_FAILED``). Timestamps are in milliseconds.
+    """
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str = "LOGGED_MODEL_PENDING"
+    status_message: str | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    lifecycle_stage: str = "active"
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)

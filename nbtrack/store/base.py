@@ -6,7 +6,7 @@ milliseconds since the epoch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +14,7 @@ from nbtrack.entities import (
     CellExecution,
     DatasetInput,
     Experiment,
+    LoggedModel,
     Metric,
     ModelVersion,
     Param,
@@ -332,4 +333,62 @@ class Store(Protocol):
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """Return the version an alias points at."""
+        ...
+
+    # logged models (MLflow 3)
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        model_type: str | None = None,
+        source_run_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING logged model ``m-<hex>`` under ``<experiment artifacts>/models/``."""
+        ...
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """Return a logged model; NotFoundError if there is none (or it is deleted)."""
+        ...
+
+    def update_logged_model(
+        self,
+        model_id: str,
+        status: str | None = None,
+        status_message: str | None = None,
+        source_run_id: str | None = None,
+    ) -> LoggedModel:
+        """Set a logged model's status (finalize) and/or the run that produced it."""
+        ...
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, Any]) -> None:
+        """Set tags of a logged model, replacing values of keys it already has."""
+        ...
+
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, Any]) -> None:
+        """Add params to a logged model."""
+        ...
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove one tag of a logged model."""
+        ...
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Mark a logged model deleted (``get`` with ``allow_deleted`` still finds it)."""
+        ...
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_terms: Sequence[tuple[str, str, str]] = (),
+        order_by: Sequence[tuple[str, bool]] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> tuple[list[LoggedModel], str | None]:
+        """Return one page of live logged models of some experiments, and the next token.
+
+        ``filter_terms``: ``(field, "=" | "!=", value)`` joined by AND; ``order_by``:
+        ``(field, ascending)``.
+        """
         ...

@@ -29,7 +29,7 @@ from nbtrack.entities import (
     RunTag,
     ViewType,
 )
-from nbtrack.errors import InvalidInput, NotFoundError
+from nbtrack.errors import InvalidInput, NotFoundError, StoreError
 from nbtrack.store import rest_json as j
 from nbtrack.store._http import HttpSession, new_request_id
 from nbtrack.store.base import Purge
@@ -53,7 +53,50 @@ _NB = "/api/2.0/nbtrack"
 _EXPERIMENT_PAGE = 1000
 
 
-class RestStore(RestRegistryMixin):
+class _NoLoggedModels:
+    """Logged models are not carried over REST yet: each method says which operation failed.
+
+    The server serves MLflow's ``logged-models`` routes from its own store; a
+    REST client of nbtrack's own does not speak them yet.
+    """
+
+    def _unsupported(self, operation: str) -> StoreError:
+        return StoreError(f"{operation} is not supported by the REST store yet")
+
+    def create_logged_model(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("create_logged_model")
+
+    def get_logged_model(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("get_logged_model")
+
+    def update_logged_model(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("update_logged_model")
+
+    def set_logged_model_tags(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("set_logged_model_tags")
+
+    def log_logged_model_params(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("log_logged_model_params")
+
+    def delete_logged_model_tag(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("delete_logged_model_tag")
+
+    def delete_logged_model(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("delete_logged_model")
+
+    def search_logged_models(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST yet: StoreError."""
+        raise self._unsupported("search_logged_models")
+
+
+class RestStore(RestRegistryMixin, _NoLoggedModels):
     """A store behind an nbtrack server (``http(s)://host:port``)."""
 
     #: The metric buffer sends this store's points in per-run batches with request ids.

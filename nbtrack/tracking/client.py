@@ -27,6 +27,7 @@ from nbtrack.entities import (
 )
 from nbtrack.errors import NbtrackError, NotFoundError, RunNotActiveError
 from nbtrack.tracking.buffer import buffer_for
+from nbtrack.tracking.logged_models_client import LoggedModelClientMixin
 from nbtrack.tracking.paged import PagedList
 from nbtrack.tracking.registry_client import RegistryClientMixin
 
@@ -46,7 +47,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Client(RegistryClientMixin):
+class Client(RegistryClientMixin, LoggedModelClientMixin):
     """Low-level access to one store.
 
     Parameters

@@ -362,3 +362,58 @@ users: Table = cast("Table", SqlUser.__table__)
 access_tokens: Table = cast("Table", SqlAccessToken.__table__)
 experiment_permissions: Table = cast("Table", SqlExperimentPermission.__table__)
 registered_model_permissions: Table = cast("Table", SqlRegisteredModelPermission.__table__)
+
+
+class SqlLoggedModel(SqlBase):
+    """An MLflow 3 logged model: ``log_model`` creates it PENDING, then finalizes it.
+
+    A deleted model keeps its row (``lifecycle_stage`` ``deleted``) so that
+    ``get`` with ``allow_deleted`` still finds it, as in MLflow.
+    """
+
+    __tablename__ = "logged_models"
+    # Searches are per experiment, newest first by default.
+    __table_args__ = (Index(None, "experiment_id", "creation_timestamp_ms"),)
+
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(500), nullable=False)
+    artifact_location: Mapped[str] = mapped_column(String(2000), nullable=False)
+    creation_timestamp_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    last_updated_timestamp_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_message: Mapped[str | None] = mapped_column(String(1000))
+    model_type: Mapped[str | None] = mapped_column(String(500))
+    source_run_id: Mapped[str | None] = mapped_column(String(32))
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), nullable=False, default="active")
+
+
+class SqlLoggedModelParam(SqlBase):
+    """One param of a logged model."""
+
+    __tablename__ = "logged_model_params"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class SqlLoggedModelTag(SqlBase):
+    """One tag of a logged model."""
+
+    __tablename__ = "logged_model_tags"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+logged_models: Table = cast("Table", SqlLoggedModel.__table__)
+logged_model_params: Table = cast("Table", SqlLoggedModelParam.__table__)
+logged_model_tags: Table = cast("Table", SqlLoggedModelTag.__table__)

@@ -38,6 +38,7 @@ from nbtrack.store.base import Purge
 from nbtrack.store.paging import decode_page_token, split_page
 from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.engine import ensure_schema, open_engine
+from nbtrack.store.sql.logged_models import LoggedModelStoreMixin
 from nbtrack.store.sql.purge import purge_deleted
 from nbtrack.store.sql.raw import cursor_of, raw_read, raw_transaction, write_lock
 from nbtrack.store.sql.reads import (
@@ -78,7 +79,7 @@ def _int_id(experiment_id: str | int) -> int:
         raise NotFoundError(f"No experiment with id {experiment_id!r}") from None
 
 
-class SqlStore(RegistryStoreMixin):
+class SqlStore(RegistryStoreMixin, LoggedModelStoreMixin):
     """A store in a SQL database, with artifacts under ``artifact_root``."""
 
     def __init__(self, db_url: str, artifact_root: str) -> None:

@@ -14,6 +14,7 @@ REVISIONS: tuple[str, ...] = (
     "0002_cell_executions",
     "0003_model_registry",
     "0004_team_server",
+    "0005_logged_models",
 )
 HEAD = REVISIONS[-1]
 SCRIPT_LOCATION = str(Path(__file__).parent)
