@@ -67,8 +67,7 @@ def client() -> Client:
     """The client of the fluent API's current tracking URI (the one its runs use)."""
     from nbtrack.tracking import fluent
 
-    # The fluent module keeps one Client per URI; a public accessor belongs there.
-    return fluent._client()
+    return fluent.client()
 
 
 def begin(run_name: str, tags: dict[str, str], warn: Warner) -> Session | None:

@@ -66,6 +66,11 @@ def _client() -> Client:
     return client
 
 
+def client() -> Client:
+    """The ``Client`` of the tracking URI in force: the one the fluent API's runs use."""
+    return _client()
+
+
 def _stack() -> list[ActiveRun]:
     stack = getattr(_local, "stack", None)
     if stack is None:
