@@ -7,6 +7,7 @@ SQLAlchemy load on first use, not at import.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import (
@@ -273,6 +274,10 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "nbtrack.server.jupyter"}]
 
 
+#: Names whose results the widgets layer shows as panels in a running kernel.
+_SHOWN_AS_PANELS = frozenset({"evaluate", "compare_prompts"})
+
+
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is not None:
@@ -281,6 +286,11 @@ def __getattr__(name: str) -> Any:
         attr = "Client" if name == "MlflowClient" else name
         value = getattr(importlib.import_module(module_name), attr)
         globals()[name] = value
+        if name in _SHOWN_AS_PANELS and "IPython" in sys.modules:
+            # Their results are panels in a kernel even without %load_ext nbtrack.
+            from nbtrack.widgets.display import register_display
+
+            register_display()
         return value
     if name in _SUBMODULES or name in _ALIASES:
         import importlib

@@ -95,3 +95,21 @@ def test_widgets_register_how_feature_results_display() -> None:
     # Outside a kernel (no widget front end) the report is its static HTML.
     bundle, _ = shell.display_formatter.format(result)
     assert bundle == {}  # the formatter displayed it itself
+
+
+def test_results_are_panels_in_a_kernel_without_load_ext() -> None:
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import nbtrack as nbt\n"
+        "nbt.evaluate\n"
+        "from nbtrack.evaluation.result import EvaluationResult\n"
+        "f = shell.display_formatter.ipython_display_formatter\n"
+        "print(f.lookup_by_type(EvaluationResult) is not None)\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True"
