@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LoggedModelClientMixin"]
 
+_SHORT_STATUS = {"READY": "LOGGED_MODEL_READY", "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}
+
 
 class LoggedModelClientMixin:
     """Create, finalize, tag, delete and search logged models."""
@@ -26,12 +28,14 @@ class LoggedModelClientMixin:
         self,
         experiment_id: str,
         name: str | None = None,
-        model_type: str | None = None,
         source_run_id: str | None = None,
-        params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        model_type: str | None = None,
     ) -> LoggedModel:
         """Create a PENDING logged model; ``name`` defaults to a generated one.
+
+        The arguments come in ``MlflowClient.create_logged_model``'s order.
 
         Raises
         ------
@@ -53,7 +57,11 @@ class LoggedModelClientMixin:
     def finalize_logged_model(
         self, model_id: str, status: str, status_message: str | None = None
     ) -> LoggedModel:
-        """Set a logged model's final status (``LOGGED_MODEL_READY`` or ``…_UPLOAD_FAILED``)."""
+        """Set a logged model's final status (``LOGGED_MODEL_READY`` or ``…_UPLOAD_FAILED``).
+
+        MLflow's short spellings ``READY`` and ``FAILED`` are accepted too.
+        """
+        status = _SHORT_STATUS.get(status, status)
         return self.store.update_logged_model(model_id, status, status_message)
 
     def update_logged_model(

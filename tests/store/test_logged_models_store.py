@@ -43,8 +43,16 @@ def test_create_get_finalize(client: Any) -> None:
     assert (got.name, got.model_type, got.source_run_id) == ("clf", "sklearn", run.info.run_id)
     assert got.params == {"alpha": "0.5"} and got.tags == {"team": "a"}
     assert got.experiment_id == exp
+    # MlflowClient's argument order: experiment_id, name, source_run_id, tags, params, model_type.
+    positional = client.create_logged_model(exp, "p", run.info.run_id, {"t": "1"}, {"q": "2"}, "k")
+    assert (positional.source_run_id, positional.tags, positional.params) == (
+        run.info.run_id,
+        {"t": "1"},
+        {"q": "2"},
+    )
+    assert positional.model_type == "k"
 
-    ready = client.finalize_logged_model(made.model_id, "LOGGED_MODEL_READY")
+    ready = client.finalize_logged_model(made.model_id, "READY")  # MLflow's short spelling
     assert ready.status == "LOGGED_MODEL_READY"
     assert client.get_logged_model(made.model_id).status == "LOGGED_MODEL_READY"
     assert ready.last_updated_timestamp >= made.creation_timestamp

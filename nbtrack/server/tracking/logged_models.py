@@ -91,8 +91,8 @@ def _create(st: ServerState, f: dict[str, Any]) -> LoggedModel:
     return st.client.create_logged_model(
         exp.experiment_id,
         f.get("name"),
-        f.get("model_type"),
-        f.get("source_run_id"),
+        model_type=f.get("model_type"),
+        source_run_id=f.get("source_run_id"),
         params={p["key"]: p.get("value", "") for p in f.get("params", [])},
         tags={t["key"]: t.get("value", "") for t in f.get("tags", [])},
     )
