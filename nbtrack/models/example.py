@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.errors import InvalidInput
+from nbtrack.json_values import json_value
 
 __all__ = [
     "EXAMPLE_FILE",
@@ -56,20 +57,6 @@ def as_example_data(example: Any) -> Any:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes):
-        import base64
-
-        return base64.b64encode(value).decode("ascii")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def save_example(path: str | Path, example: Any) -> dict[str, Any]:
     """Write ``input_example.json`` and ``serving_input_example.json`` into a model folder.
 
@@ -87,7 +74,7 @@ def save_example(path: str | Path, example: Any) -> dict[str, Any]:
         serving = doc
         info: dict[str, Any] = {"type": "ndarray", "format": "tf-serving"}
     else:
-        rows = [[_jsonable(v) for v in row] for row in data.itertuples(index=False, name=None)]
+        rows = [[json_value(v) for v in row] for row in data.itertuples(index=False, name=None)]
         doc = {"columns": [str(c) for c in data.columns], "data": rows}
         serving = {"dataframe_split": doc}
         info = {"type": "dataframe", "pandas_orient": "split"}

@@ -22,13 +22,12 @@ only by the functions that build DataFrames.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
 import sys
 from typing import Any
 
 from nbtrack.errors import PayloadError
+from nbtrack.json_values import json_default
 
 __all__ = [
     "CSV",
@@ -352,22 +351,11 @@ def _records(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        if isinstance(value, numpy.ndarray):
-            return value.tolist()
-        if isinstance(value, numpy.datetime64):
-            return str(numpy.datetime_as_string(value))
-        if isinstance(value, numpy.generic):
-            return value.item()
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, (dt.date, dt.time)):  # datetime and pandas.Timestamp too
-        return value.isoformat()
+    # Frames nested in a prediction go as records; every other value by the one rule.
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
         return _records(value)
-    raise TypeError(f"Cannot serialise a {type(value).__name__} as JSON: {value!r:.80}")
+    return json_default(value)
 
 
 def _json_kind(value: Any) -> str:
