@@ -74,11 +74,11 @@ def test_quick_plan_shrinks_every_size_tenfold() -> None:
 @pytest.mark.slow
 def test_a_failing_workload_reports_itself_in_its_json_line(tmp_path: Path) -> None:
     proc = _python(
-        "-m", "bench._worker", "--lib", "nbtrack", "--workload", "W9", "--store", str(tmp_path)
+        "-m", "bench._worker", "--lib", "nbtrack", "--workload", "W99", "--store", str(tmp_path)
     )
     assert proc.returncode == 1
     record = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert record["ok"] is False and "W9" in record["error"]
+    assert record["ok"] is False and "W99" in record["error"]
 
 
 @pytest.mark.slow
