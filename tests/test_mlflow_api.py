@@ -330,7 +330,8 @@ def test_registry_uri_must_name_the_tracking_store(sql_tracking_uri: str, tmp_di
 
 
 def test_system_metrics_settings(sql_tracking_uri: str) -> None:
-    pytest.importorskip("psutil")
+    import psutil  # noqa: F401  (the test extras install it: a missing one must fail, not skip)
+
     mlflow.enable_system_metrics_logging()
     mlflow.set_system_metrics_sampling_interval(60)
     mlflow.set_system_metrics_samples_before_logging(1)
