@@ -38,3 +38,11 @@ def test_mlflow_client_alias_and_errors_subclass_builtins() -> None:
     assert issubclass(nbtrack.NotFoundError, LookupError)
     assert issubclass(nbtrack.MetricValueError, TypeError)
     assert issubclass(nbtrack.SchemaMismatch, nbtrack.NbtrackError)
+
+
+def test_lazy_fluent_extras_name_every_public_function_of_their_module() -> None:
+    # nbtrack/__init__.py lists them literally so `import nbtrack` need not load the module;
+    # this keeps that list and the module's __all__ from drifting apart.
+    from nbtrack.tracking import fluent_extras
+
+    assert set(nbtrack._FLUENT_EXTRAS) == set(fluent_extras.__all__)
