@@ -24,7 +24,7 @@ from nbtrack.entities import (
     RunTag,
 )
 
-__all__ = ["MetricPoint", "Purge", "Store"]
+__all__ = ["MetricPoint", "Purge", "Store", "SyncRunState"]
 
 #: (run_id, key, value, timestamp_ms, step): the buffer's compact form of a point.
 MetricPoint = tuple[str, str, float, int, int]
@@ -38,6 +38,29 @@ class Purge:
     runs: list[tuple[str, str]] = field(default_factory=list)
     experiments: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SyncRunState:
+    """What ``nbtrack sync`` has sent of one run to one target (the sync state's row).
+
+    ``params`` and ``tags`` map a key to a digest of the value sent; ``metrics``
+    maps a key to ``(points sent, max step, max timestamp)``; ``artifacts`` a
+    path to ``(size, sha256)``. ``digest`` fingerprints the run as last sent
+    in full (None while a sync of it is under way), so an unchanged run is
+    recognised without reading its histories.
+    """
+
+    run_id: str
+    remote_run_id: str
+    remote_experiment_id: str
+    status: str | None = None
+    end_time: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    artifacts: dict[str, tuple[int, str]] = field(default_factory=dict)
+    digest: str | None = None
 
 
 class Store(Protocol):
@@ -391,4 +414,35 @@ class Store(Protocol):
         ``filter_terms``: ``(field, "=" | "!=", value)`` joined by AND; ``order_by``:
         ``(field, ascending)``.
         """
+        ...
+
+    # sync state (what ``nbtrack sync`` sent where)
+    def get_sync_runs(self, target: str) -> dict[str, SyncRunState]:
+        """Return the sync state of every run ever sent to ``target``, by local run id."""
+        ...
+
+    def save_sync_run(
+        self,
+        target: str,
+        state: SyncRunState,
+        metric_keys: Sequence[str] | None = None,
+        artifact_paths: Sequence[str] | None = None,
+    ) -> None:
+        """Record what was sent of one run, atomically.
+
+        The run's row (params, tags, status, digest) is replaced; of its metrics
+        and artifacts only ``metric_keys`` / ``artifact_paths`` are written (all
+        of ``state``'s when None), so recording one metric chunk stays cheap.
+        """
+        ...
+
+    def get_sync_objects(self, target: str, kind: str) -> dict[str, tuple[str, str | None]]:
+        """Return ``{local id: (id on the target, digest)}`` of one kind of synced object
+        (``"experiment"``, ``"registered_model"``, ``"model_version"``…)."""
+        ...
+
+    def save_sync_object(
+        self, target: str, kind: str, local_id: str, remote_id: str, digest: str | None = None
+    ) -> None:
+        """Record that a local object exists on ``target`` as ``remote_id`` (replacing)."""
         ...

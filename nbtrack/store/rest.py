@@ -96,7 +96,28 @@ class _NoLoggedModels:
         raise self._unsupported("search_logged_models")
 
 
-class RestStore(RestRegistryMixin, _NoLoggedModels):
+class _NoSyncState:
+    """``nbtrack sync`` keeps its state in the local store it syncs from, never in a
+    server's: these raise StoreError naming the operation."""
+
+    def get_sync_runs(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST: StoreError."""
+        raise StoreError("get_sync_runs is not supported by the REST store")
+
+    def save_sync_run(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST: StoreError."""
+        raise StoreError("save_sync_run is not supported by the REST store")
+
+    def get_sync_objects(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported over REST: StoreError."""
+        raise StoreError("get_sync_objects is not supported by the REST store")
+
+    def save_sync_object(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported over REST: StoreError."""
+        raise StoreError("save_sync_object is not supported by the REST store")
+
+
+class RestStore(RestRegistryMixin, _NoLoggedModels, _NoSyncState):
     """A store behind an nbtrack server (``http(s)://host:port``)."""
 
     #: The metric buffer sends this store's points in per-run batches with request ids.

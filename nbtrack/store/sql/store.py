@@ -49,6 +49,7 @@ from nbtrack.store.sql.reads import (
     run_info_from,
 )
 from nbtrack.store.sql.registry_store import RegistryStoreMixin
+from nbtrack.store.sql.sync_state import SyncStateStoreMixin
 from nbtrack.store.sql.writes import (
     check_writable,
     claim_request,
@@ -79,7 +80,7 @@ def _int_id(experiment_id: str | int) -> int:
         raise NotFoundError(f"No experiment with id {experiment_id!r}") from None
 
 
-class SqlStore(RegistryStoreMixin, LoggedModelStoreMixin):
+class SqlStore(RegistryStoreMixin, LoggedModelStoreMixin, SyncStateStoreMixin):
     """A store in a SQL database, with artifacts under ``artifact_root``."""
 
     def __init__(self, db_url: str, artifact_root: str) -> None:

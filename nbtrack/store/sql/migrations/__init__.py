@@ -15,6 +15,7 @@ REVISIONS: tuple[str, ...] = (
     "0003_model_registry",
     "0004_team_server",
     "0005_logged_models",
+    "0006_sync_state",
 )
 HEAD = REVISIONS[-1]
 SCRIPT_LOCATION = str(Path(__file__).parent)
