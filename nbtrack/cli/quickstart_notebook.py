@@ -117,12 +117,18 @@ def run_quickstart_notebook(path: Path, tracking_uri: str, timeout: int = 300) -
             manager = KernelManager(
                 kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel")
             )
-            NotebookClient(
-                notebook,
-                km=manager,
-                timeout=timeout,
-                resources={"metadata": {"path": str(path.parent.resolve())}},
-            ).execute(env=kernel_env)
+            try:
+                NotebookClient(
+                    notebook,
+                    km=manager,
+                    timeout=timeout,
+                    resources={"metadata": {"path": str(path.parent.resolve())}},
+                ).execute(env=kernel_env)
+            finally:
+                # nbclient leaves a kernel manager it was handed running; left alone, the
+                # kernel outlives this process and prints "Parent appears to have exited".
+                if manager.has_kernel:
+                    manager.shutdown_kernel(now=False)
     except CellExecutionError as exc:
         lines = str(exc).strip().splitlines()
         raise InvalidInput(

@@ -114,6 +114,9 @@ def test_console_script_quickstart_then_runs_list_json(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
+        # The kernel is shut down, not left to notice its parent is gone (it inherits
+        # the pipe, so a kernel outliving the command would print here).
+        assert "Parent appears to have exited" not in done.stderr
         return done.stdout
 
     out = run("quickstart")
