@@ -111,4 +111,5 @@ COMMANDS = {
     "doctor": "nbtrack.cli.doctor:doctor",
     "quickstart": "nbtrack.cli.quickstart:quickstart",
     "recipes": "nbtrack.cli.recipes:recipes",
+    "sync": "nbtrack.cli.sync:sync",
 }
