@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import posixpath
 import re
 
 from nbtrack.errors import InvalidInput, InvalidKey, MetricValueError, ValueTooLong
@@ -18,15 +19,19 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_RUN_NAME_LENGTH = 250
 MAX_EXPERIMENT_NAME_LENGTH = 500
 
-_KEY_RE = re.compile(r"^[\w\-. /]+$")
+#: MLflow's key characters (``mlflow/utils/validation.py``): word characters, ``/ . - :`` and space.
+_KEY_RE = re.compile(r"[\w\-. /:]+")
 _valid_keys: set[str] = set()
 
 
 def validate_key(key: object, kind: str = "key") -> str:
-    """Return ``key`` if it follows the key rules, else raise :class:`InvalidKey`.
+    """Return ``key`` if it follows MLflow's key rules, else raise :class:`InvalidKey`.
 
-    Keys are letters, digits and ``_ - . / space``, at most 250 characters,
-    never containing ``..`` nor starting with ``/``.
+    Keys are letters, digits and ``_ - . / : space``, at most 250
+    characters. Since MLflow may treat a key as a file name, a key must not
+    resolve to another name as a path: no leading ``/``, no trailing or
+    doubled ``/``, no ``.`` or ``..`` parts, not ``.`` and not starting with
+    ``..`` (``a..b`` is fine).
     """
     if key in _valid_keys:
         return key  # type: ignore[return-value,unused-ignore]
@@ -36,15 +41,20 @@ def validate_key(key: object, kind: str = "key") -> str:
         raise InvalidKey(key, f"{kind} keys must not be empty")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidKey(key, f"longer than {MAX_KEY_LENGTH} characters")
-    if not _KEY_RE.match(key):
-        bad = next(c for c in key if not re.match(r"[\w\-. /]", c))
+    # fullmatch, not MLflow's ``^…$``: its ``$`` lets a trailing newline through.
+    if not _KEY_RE.fullmatch(key):
+        bad = next(c for c in key if not _KEY_RE.fullmatch(c))
         raise InvalidKey(
-            key, f"character {bad!r} is not allowed; use letters, digits and _ - . / space"
+            key, f"character {bad!r} is not allowed; use letters, digits and _ - . / : space"
         )
-    if ".." in key.split("/") or ".." in key:
-        raise InvalidKey(key, "'..' is not allowed")
-    if key.startswith("/"):
-        raise InvalidKey(key, "keys must not start with '/'")
+    resolved = posixpath.normpath(key)
+    if resolved != key or resolved == "." or resolved.startswith(("..", "/")):
+        raise InvalidKey(
+            key,
+            "a key may be treated as a file name, so it must not resolve to another name "
+            f"(this one resolves to {resolved!r}): no leading, trailing or doubled '/', "
+            "no '.' or '..' parts",
+        )
     _valid_keys.add(key)
     return key
 
@@ -87,32 +97,48 @@ def param_value(key: str, value: object) -> str:
     return text
 
 
-#: What replaces the end of a param value too long for the store, in automatic logging.
+#: What replaces the end of a value too long for the store, where it is cut rather than refused.
 TRUNCATED = "... (truncated by nbtrack)"
+
+
+def cut_value(kind: str, key: str, value: object, limit: int) -> tuple[str, str | None]:
+    """Return ``value`` as text cut to ``limit`` the one way nbtrack cuts, and what to warn.
+
+    Over-long text keeps its first ``limit - len(TRUNCATED)`` characters and
+    ends with :data:`TRUNCATED`, so the stored value is exactly ``limit``
+    long and says it was cut. The second item is the warning to give (None
+    when nothing was cut): ``captured_param`` warns with it, the tracking
+    server logs it (as MLflow's server logs its own truncation).
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text, None
+    keep = limit - len(TRUNCATED)
+    note = (
+        f"{kind} {key!r} has a value of {len(text)} characters; logged its first "
+        f"{keep}, marked {TRUNCATED!r}"
+    )
+    return text[:keep] + TRUNCATED, note
 
 
 def captured_param(key: str, value: object) -> str:
     """A param value as automatic logging (autolog, ``%%track``) writes it: never refused.
 
-    The one policy for over-long values: cut to the limit with :data:`TRUNCATED`
-    at the end, and a ``NbtrackWarning`` naming the param, since the user did
-    not pass the value by hand and could not see it fail. Explicit
-    ``log_param`` calls raise :class:`ValueTooLong` instead (:func:`param_value`).
+    The one policy for over-long values (:func:`cut_value`): cut to the limit
+    with :data:`TRUNCATED` at the end, and a ``NbtrackWarning`` naming the
+    param, since the user did not pass the value by hand and could not see it
+    fail. Explicit ``log_param`` calls raise :class:`ValueTooLong` instead
+    (:func:`param_value`).
     """
-    text = value if isinstance(value, str) else str(value)
-    if len(text) <= MAX_PARAM_VALUE_LENGTH:
+    text, note = cut_value("Param", key, value, MAX_PARAM_VALUE_LENGTH)
+    if note is None:
         return text
     import warnings
 
     from nbtrack.errors import NbtrackWarning
 
-    warnings.warn(
-        f"Param {key!r} has a value of {len(text)} characters; logged its first "
-        f"{MAX_PARAM_VALUE_LENGTH - len(TRUNCATED)}, marked {TRUNCATED!r}",
-        NbtrackWarning,
-        stacklevel=3,
-    )
-    return text[: MAX_PARAM_VALUE_LENGTH - len(TRUNCATED)] + TRUNCATED
+    warnings.warn(note, NbtrackWarning, stacklevel=3)
+    return text
 
 
 def tag_value(key: str, value: object) -> str:
