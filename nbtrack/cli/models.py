@@ -8,6 +8,7 @@ import click
 
 from nbtrack.cli import _output as out
 from nbtrack.cli._common import get_client, json_option, tracking_uri_option
+from nbtrack.cli.models_predict import predict_command
 from nbtrack.errors import InvalidInput
 from nbtrack.store.filter_text import equals
 
@@ -19,7 +20,7 @@ __all__ = ["models"]
 
 @click.group()
 def models() -> None:
-    """List registered models, show their versions, set aliases and stages, delete."""
+    """List registered models, show their versions, set aliases and stages, delete; score files."""
 
 
 def _version_row(version: ModelVersion) -> dict[str, Any]:
@@ -201,3 +202,7 @@ def delete_model(name: str, version: int | None, yes: bool) -> None:
         click.confirm(f"Delete version {version} of model {name!r}?", abort=True)
     client.delete_model_version(name, version)
     click.echo(f"Deleted version {version} of model {name!r}")
+
+
+# Batch scoring lives in its own module; it belongs under `nbtrack models` as in MLflow's CLI.
+models.add_command(predict_command)
