@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
 from nbtrack.errors import InvalidInput
+
+_fast_loads: Callable[[bytes], Any]
+try:
+    # A third of the standard library's time on a 1,000-point log-batch body.
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a server dependency
+    _fast_loads = json.loads
 
 __all__ = [
     "ANY",
@@ -145,6 +153,8 @@ def _value(path: str, value: Any, spec: Any, query: bool) -> Any:
         if not isinstance(value, list):
             raise _bad(path, value, "a list")
         inner = spec[0]
+        if inner is ANY:
+            return value  # the route checks the items (log-batch's 1,000 metrics)
         return [_value(f"{path}[{i}]", v, inner, query) for i, v in enumerate(value)]
     if isinstance(spec, dict):
         if not isinstance(value, dict):
@@ -232,7 +242,7 @@ async def read_fields(
         data = {}
     else:
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Malformed JSON in the request body: {exc}") from None
         if not isinstance(data, dict):
@@ -245,6 +255,16 @@ async def read_fields(
         fields = {**from_query, **fields}
     _require(fields, required)
     return fields
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return _fast_loads(raw)
+    except ValueError:
+        # What orjson refuses and the standard library reads (bare NaN and
+        # Infinity, which MLflow's clients send; integers past 64 bits) is read
+        # as before; a real syntax error raises here with the standard message.
+        return json.loads(raw)
 
 
 def request_id(request: Request) -> str | None:
