@@ -2,8 +2,10 @@
 
 Examples
 --------
-``python -m bench``                          nbtrack only, W1–W5
+``python -m bench``                          nbtrack only, W1–W6
 ``python -m bench --against mlflow``         nbtrack and MLflow 3.17 side by side
+``python -m bench --against mlflow,trackio,wandb,aim --workloads peers``
+                                             import, first point, logging, history for all five
 ``python -m bench --workloads W1,W5 --quick``  a smoke run at a tenth of the sizes
 """
 
@@ -18,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.report import render_table, rows
+from bench.peers import PEER_SPECS, PEER_WORKLOADS, PeerUnavailable, ensure_peer
+from bench.report import render_table, rows, skip_reasons
 from bench.runner import (
     ALL_WORKLOADS,
-    MLFLOW_SPEC,
     OPT_IN_WORKLOADS,
     Plan,
     default_cache_dir,
@@ -29,6 +31,7 @@ from bench.runner import (
     ensure_postgres_driver,
     environment,
     run_lib,
+    skipped_records,
     write_results,
 )
 
@@ -36,7 +39,10 @@ _RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 def _workloads(text: str) -> tuple[str, ...]:
-    names = tuple(w.strip().upper() for w in text.split(",") if w.strip())
+    names: tuple[str, ...] = ()
+    for word in (w.strip().upper() for w in text.split(",") if w.strip()):
+        names += PEER_WORKLOADS if word == "PEERS" else (word,)
+    names = tuple(dict.fromkeys(names))
     unknown = [w for w in names if w not in (*ALL_WORKLOADS, *OPT_IN_WORKLOADS)]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
@@ -46,11 +52,15 @@ def _workloads(text: str) -> tuple[str, ...]:
     return names
 
 
-def _libs(text: str) -> tuple[str, ...]:
-    names = tuple(lib.strip() for lib in text.split(",") if lib.strip())
-    if not names or not set(names) <= {"nbtrack", "mlflow"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: choose from nbtrack,mlflow")
+def _libs(text: str, choices: tuple[str, ...] = ("nbtrack", *PEER_SPECS)) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(lib.strip().lower() for lib in text.split(",") if lib.strip()))
+    if not names or not set(names) <= set(choices):
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from {','.join(choices)}")
     return names
+
+
+def _peers(text: str) -> tuple[str, ...]:
+    return _libs(text, tuple(PEER_SPECS))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,17 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--against",
-        choices=["mlflow"],
-        help=f"also run every workload against mlflow=={MLFLOW_SPEC} in its own venv",
+        type=_peers,
+        metavar="LIB,…",
+        help=(
+            "also run the workloads against these libraries, each in its own venv: "
+            + ", ".join(f"{lib}=={spec}" for lib, spec in PEER_SPECS.items())
+        ),
     )
     parser.add_argument(
         "--workloads",
         type=_workloads,
-        default=ALL_WORKLOADS,
         metavar="W1,W2,…",
         help=(
-            "which workloads to run (default: W1–W6; W7, the scoring server, W8, the "
-            "panels over 100,000 runs, and W9, the tracking server, only if named)"
+            "which workloads to run (default: W1–W6, and P1, P2 when --against names a "
+            "library other than mlflow; 'peers' = W1,P1,P2, what every library can do; "
+            "W7, the scoring server, W8, the panels over 100,000 runs, and W9, the "
+            "tracking server, only if named)"
         ),
     )
     parser.add_argument(
@@ -92,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "--cache-dir",
         type=Path,
         default=default_cache_dir(),
-        help="where MLflow's venv lives (default: %(default)s)",
+        help="where the peers' venvs live (default: %(default)s)",
     )
     parser.add_argument(
         "--mlflow-python",
@@ -114,24 +129,43 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 1 if any workload failed or a check did not hold."""
     args = _parser().parse_args(argv)
-    libs = list(args.libs or (("nbtrack", args.against) if args.against else ("nbtrack",)))
-    plan = Plan(args.workloads, args.quick, args.full, args.repeat, args.timeout)
+    libs = list(args.libs or ("nbtrack", *(args.against or ())))
+    workloads = args.workloads
+    if workloads is None:
+        beyond_mlflow = set(libs) - {"nbtrack", "mlflow"}
+        workloads = ALL_WORKLOADS + (("P1", "P2") if beyond_mlflow else ())
+    plan = Plan(workloads, args.quick, args.full, args.repeat, args.timeout)
     started = time.perf_counter()
 
     def progress(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     pythons = {"nbtrack": sys.executable}
-    if "mlflow" in libs:
-        pythons["mlflow"] = args.mlflow_python or ensure_mlflow(args.cache_dir, progress)
-        if "W9" in plan.workloads:
-            ensure_postgres_driver(pythons["mlflow"], progress)
+    not_installed: dict[str, str] = {}
+    for lib in libs:
+        if lib == "nbtrack":
+            continue
+        try:
+            if lib == "mlflow":
+                pythons[lib] = args.mlflow_python or ensure_mlflow(args.cache_dir, progress)
+            else:
+                pythons[lib] = ensure_peer(lib, args.cache_dir, progress)
+        # A peer pip cannot install is reported and the others still run.
+        except PeerUnavailable as exc:
+            not_installed[lib] = str(exc)
+            progress(f"{lib:8} not run: {exc}")
+    if "mlflow" in pythons and "W9" in plan.workloads:
+        ensure_postgres_driver(pythons["mlflow"], progress)
 
     workdir = Path(tempfile.mkdtemp(prefix="nbtrack-bench-"))
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     try:
         for lib in libs:
-            for workload, records in run_lib(lib, pythons[lib], plan, workdir, progress).items():
+            if lib in not_installed:
+                by_workload = skipped_records(lib, plan, not_installed[lib])
+            else:
+                by_workload = run_lib(lib, pythons[lib], plan, workdir, progress)
+            for workload, records in by_workload.items():
                 results.setdefault(workload, {})[lib] = records
     finally:
         if args.keep:
@@ -152,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeat": plan.repeat,
         },
         "interpreters": pythons,
+        "not_installed": not_installed,
         "wall_s": wall_s,
         "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "results": results,
@@ -172,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     write_results(args.output, document)
 
     print(render_table(table, libs))
+    for line in skip_reasons(results):
+        print(line)
     for workload, by_lib in results.items():
         for lib, records in by_lib.items():
             for record in records:
@@ -187,8 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         for workload, by_lib in results.items()
         for lib, records in by_lib.items()
         for record in records
-        if not record.get("ok")
+        if not record.get("ok") and not record.get("skipped")
     ]
+    for reason in not_installed.values():
+        print(f"NOT RUN {reason}")
     for failure in failures:
         print(f"FAILED {failure}")
     print(f"\nwall time {wall_s:.0f} s; results in {args.output}")

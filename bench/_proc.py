@@ -20,9 +20,10 @@ __all__ = ["REPO_ROOT", "run_worker", "worker_env"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Settings that would change what is measured: nbtrack's own (a user's store or
-# flush interval) and MLflow's async logging, which is off by default in MLflow 3
-# and stays off so that "durable" means "the call returned".
-_DROPPED_PREFIXES = ("NBTRACK_", "MLFLOW_")
+# flush interval), MLflow's async logging, which is off by default in MLflow 3
+# and stays off so that "durable" means "the call returned", and the peers'
+# (a user's W&B mode or API key, trackio's folder or Space, Aim's repository).
+_DROPPED_PREFIXES = ("NBTRACK_", "MLFLOW_", "WANDB_", "TRACKIO_", "AIM_")
 
 
 def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:

@@ -3,9 +3,10 @@
 ``python -m bench._worker --lib mlflow --workload W2 --store DIR --size 10000``
 
 The runner starts one of these per workload, in nbtrack's interpreter or in
-MLflow's venv. Only the standard library is imported before the workload
-starts, so the worker runs where nbtrack is not installed (the runner puts the
-repository on ``PYTHONPATH`` to make ``bench`` importable).
+the venv of the library it measures (MLflow, trackio, W&B, Aim). Only the
+standard library is imported before the workload starts, so the worker runs
+where nbtrack is not installed (the runner puts the repository on
+``PYTHONPATH`` to make ``bench`` importable).
 
 Exit status 0 with ``"ok": true``, or 1 with ``"ok": false`` and ``"error"``
 (the traceback goes to stderr).
@@ -24,7 +25,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the workload, print its JSON line; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bench._worker", description=__doc__)
-    parser.add_argument("--lib", required=True, choices=["nbtrack", "mlflow"])
+    libs = ["nbtrack", "mlflow", "trackio", "wandb", "aim"]
+    parser.add_argument("--lib", required=True, choices=libs)
     parser.add_argument("--workload", required=True)
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--size", type=int, default=0)

@@ -1,19 +1,20 @@
 """The figures each workload reports, nbtrack's targets, and the side-by-side table.
 
-Every figure says which way is better. The ratio column always reads "nbtrack
-is N times better": MLflow/nbtrack for times and sizes (lower is better),
-nbtrack/MLflow for rates (higher is better). A target applies only at the size
-the issue states it for (10,000 points, 10,000 runs…), so ``--quick`` runs
-show no verdicts for those.
+Every figure says which way is better. Each ratio column (one per library
+nbtrack is run against) reads "nbtrack is N times better": peer/nbtrack for
+times and sizes (lower is better), nbtrack/peer for rates (higher is better).
+A target applies only at the size the issue states it for (10,000 points,
+10,000 runs…), so ``--quick`` runs show no verdicts for those. A library that
+cannot do a workload shows "—", and the reason is listed under the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FIGURES", "Figure", "Row", "render_table", "rows"]
+__all__ = ["FIGURES", "Figure", "Row", "render_table", "rows", "skip_reasons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ FIGURES: tuple[Figure, ...] = (
     Figure("W6", "autolog_model_own_ms", "  own steps, with model", "ms", "lower", compare=False),
     Figure("W6", "autolog_own_in_kernel_ms", "  own steps, hook on", "ms", "lower", compare=False),
     Figure("W6", "load_ext_ms", "%load_ext nbtrack", "ms", "lower", 150, compare=False),
+    Figure("P1", "first_point_ms", "import → first point durable", "ms", "lower"),
+    Figure("P1", "first_point_process_ms", "  whole process, launch to exit", "ms", "lower"),
+    Figure("P2", "log_us_per_call", "log one point, per call", "µs", "lower"),
+    Figure("P2", "durable_ms", "  last call → durable (run ended)", "ms", "lower"),
+    Figure("P2", "sustained_points_per_s", "  points/s until durable", "pts/s", "higher"),
+    Figure("P2", "history_read_ms", "history read, fresh process", "ms", "lower"),
     Figure("W7", "rps_1", "scoring, 1-row bodies", "req/s", "higher", 1000),
     Figure("W7", "p50_1_ms", "  p50 latency", "ms", "lower"),
     Figure("W7", "p99_1_ms", "  p99 latency", "ms", "lower", 15),
@@ -122,6 +129,7 @@ _SIZE_UNIT = {
     "W4": "runs",
     "W5": "points",
     "W6": "cells",
+    "P2": "points",
     "W7": "s of load",
     "W8": "runs",
     "W9": "runs",
@@ -136,6 +144,7 @@ class Row:
     size: int
     values: dict[str, float | None]
     errors: dict[str, str]
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -143,9 +152,9 @@ class Row:
         unit = _SIZE_UNIT.get(self.figure.workload)
         return f"{self.figure.workload} {self.size:,} {unit}" if unit else self.figure.workload
 
-    def ratio(self) -> float | None:
-        """How many times better nbtrack is than MLflow, or None."""
-        ours, theirs = self.values.get("nbtrack"), self.values.get("mlflow")
+    def ratio(self, peer: str = "mlflow") -> float | None:
+        """How many times better nbtrack is than ``peer``, or None."""
+        ours, theirs = self.values.get("nbtrack"), self.values.get(peer)
         if not self.figure.compare or not ours or not theirs:
             return None
         return theirs / ours if self.figure.better == "lower" else ours / theirs
@@ -176,23 +185,38 @@ def rows(results: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> list[Row]
         for size, figure in ((s, f) for s in sizes for f in FIGURES if f.workload == workload):
             values: dict[str, float | None] = {}
             errors: dict[str, str] = {}
+            skipped: dict[str, str] = {}
             for lib, records in by_lib.items():
                 for record in records:
                     if record.get("size", 0) != size:
                         continue
-                    if record.get("ok"):
+                    if record.get("skipped"):
+                        skipped[lib] = str(record["skipped"])
+                    elif record.get("ok"):
                         values[lib] = record.get(figure.key)
                     else:
                         errors[lib] = str(record.get("error", "failed"))
-            out.append(Row(figure, size, values, errors))
+            if len(skipped) == len(by_lib):
+                continue  # no library ran it: a block of dashes says nothing
+            out.append(Row(figure, size, values, errors, skipped))
     return out
+
+
+def skip_reasons(results: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> list[str]:
+    """One line per workload and reason: which libraries sat it out, and why."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for workload, by_lib in results.items():
+        for lib, records in by_lib.items():
+            for reason in dict.fromkeys(r["skipped"] for r in records if r.get("skipped")):
+                grouped.setdefault((workload, reason), []).append(lib)
+    return [f"— {w} {', '.join(libs)}: {reason}" for (w, reason), libs in grouped.items()]
 
 
 def render_table(table: Iterable[Row], libs: list[str]) -> str:
     """The rows as a fixed-width text table with a legend."""
+    peers = [lib for lib in libs if lib != "nbtrack"] if "nbtrack" in libs else []
     header = ["workload", "figure", "better", *libs]
-    if "mlflow" in libs:
-        header.append("nbtrack vs mlflow")
+    header += [f"vs {peer}" if len(peers) > 1 else f"nbtrack vs {peer}" for peer in peers]
     header += ["nbtrack target", "met"]
     lines = [header]
     for row in table:
@@ -200,8 +224,8 @@ def render_table(table: Iterable[Row], libs: list[str]) -> str:
         line = [row.where, f"{f.label} [{f.unit}]", f.better if f.compare else ""]
         for lib in libs:
             line.append("FAILED" if lib in row.errors else _number(row.values.get(lib)))
-        if "mlflow" in libs:
-            ratio = row.ratio()
+        for peer in peers:
+            ratio = row.ratio(peer)
             line.append("" if ratio is None else f"{ratio:,.1f}x")
         line.append(_target(f) if row.target_applies() else "")
         line.append({True: "yes", False: "NO", None: ""}[row.met()])
@@ -220,8 +244,9 @@ def render_table(table: Iterable[Row], libs: list[str]) -> str:
             text.append("  ".join("-" * w for w in widths))
     text.append("")
     text.append(
-        "ratio = how many times better nbtrack is (mlflow/nbtrack where lower is better, "
-        "nbtrack/mlflow where higher is better); targets apply at the sizes the issue states."
+        "ratio = how many times better nbtrack is (peer/nbtrack where lower is better, "
+        "nbtrack/peer where higher is better); targets apply at the sizes the issue states; "
+        "— = not measured (a library that cannot do a workload: reasons below)."
     )
     return "\n".join(text)
 

@@ -1,9 +1,10 @@
 """Which workloads run at which sizes, in which interpreter, and where results go.
 
 nbtrack runs in this interpreter with the repository on ``PYTHONPATH``;
-MLflow runs in a venv of its own under the cache folder, created on first use
-(``pip install mlflow==3.17.*``). Workloads run one at a time (two of them at
-once on a small machine would measure each other).
+MLflow, trackio, W&B and Aim each run in a venv of their own under the cache
+folder, created on first use (``bench.peers``). Workloads run one at a time
+(two of them at once on a small machine would measure each other). A workload
+a library cannot do is not run: its record says why (``"skipped"``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._proc import REPO_ROOT, run_worker
+from bench.peers import PEER_SPECS, cannot_run, ensure_peer
 
 __all__ = [
     "MLFLOW_SPEC",
@@ -31,15 +32,17 @@ __all__ = [
     "ensure_postgres_driver",
     "environment",
     "run_lib",
+    "skipped_records",
     "write_results",
 ]
 
 #: The MLflow release the comparison is against.
-MLFLOW_SPEC = "3.17.*"
+MLFLOW_SPEC = PEER_SPECS["mlflow"]
 #: Every workload, in the order they run.
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
-#: Workloads run only when named (``--workloads W7``), after the others.
-OPT_IN_WORKLOADS = ("W7", "W8", "W9")
+#: Workloads run only when named (``--workloads W7``), after the others. P1 and
+#: P2, the peer workloads, also run when a peer other than MLflow is named.
+OPT_IN_WORKLOADS = ("P1", "P2", "W7", "W8", "W9")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class Plan:
             "W4": [small, large],
             "W5": [self.points],
             "W6": [20 if self.quick else 200],
+            "P1": [0],  # --repeat fresh processes
+            "P2": [self.points],
             "W7": [2 if self.quick else 5],  # seconds of load per body size
             "W8": [10_000 if self.quick else 100_000],  # runs in the panel's experiment
             "W9": [1_000 if self.quick else 10_000],  # runs searched through the server
@@ -96,11 +101,16 @@ def run_lib(
     """Run the plan for ``lib`` with ``python``; return ``{workload: [records]}``.
 
     Each job gets a fresh store under ``workdir``, except W4, which searches
-    the store W3 left at the same size when there is one.
+    the store W3 left at the same size when there is one. A workload ``lib``
+    cannot do gets a record saying why instead (see :func:`skipped_records`).
     """
     results: dict[str, list[dict[str, Any]]] = {}
     w3_stores: dict[int, Path] = {}
     for workload, size in plan.jobs():
+        reason = cannot_run(lib, workload)
+        if reason is not None:
+            results.setdefault(workload, []).append(_skipped(lib, workload, size, reason))
+            continue
         store = workdir / lib / f"{workload}-{size}"
         if workload == "W4" and size in w3_stores:
             store = w3_stores[size]
@@ -124,6 +134,19 @@ def run_lib(
     return results
 
 
+def skipped_records(lib: str, plan: Plan, reason: str) -> dict[str, list[dict[str, Any]]]:
+    """The records of a library that runs nothing (it could not be installed): each says why."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    for workload, size in plan.jobs():
+        results.setdefault(workload, []).append(_skipped(lib, workload, size, reason))
+    return results
+
+
+def _skipped(lib: str, workload: str, size: int, reason: str) -> dict[str, Any]:
+    # "ok": a workload a library cannot do is not a failure of the run.
+    return {"workload": workload, "lib": lib, "size": size, "ok": True, "skipped": reason}
+
+
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/nbtrack/bench``, or ``~/.cache/nbtrack/bench``."""
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -134,21 +157,10 @@ def ensure_mlflow(cache_dir: Path, progress: Callable[[str], None] = lambda mess
     """The interpreter of a venv with ``mlflow==3.17.*``, created on first use.
 
     The venv is ``<cache_dir>/mlflow-3.17``; a venv that exists but holds
-    another MLflow (or none) is brought back to the pinned release by pip.
+    another MLflow (or none) is brought back to the pinned release by pip
+    (``bench.peers.ensure_peer``, which raises ``PeerUnavailable`` if pip fails).
     """
-    venv = cache_dir / f"mlflow-{MLFLOW_SPEC.rstrip('.*')}"
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    if python.exists() and _mlflow_version(python).startswith(MLFLOW_SPEC.rstrip("*")):
-        return str(python)
-    if not python.exists():
-        progress(f"creating a venv for MLflow at {venv}")
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    progress(f"installing mlflow=={MLFLOW_SPEC} into {venv} (a few minutes, once)")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", f"mlflow=={MLFLOW_SPEC}"], check=True
-    )
-    return str(python)
+    return ensure_peer("mlflow", cache_dir, progress)
 
 
 def ensure_postgres_driver(
@@ -159,15 +171,6 @@ def ensure_postgres_driver(
         return
     progress(f"installing psycopg2-binary for {python}")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "psycopg2-binary"], check=True)
-
-
-def _mlflow_version(python: Path) -> str:
-    proc = subprocess.run(
-        [str(python), "-c", "from importlib.metadata import version; print(version('mlflow'))"],
-        capture_output=True,
-        text=True,
-    )
-    return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 def environment() -> dict[str, Any]:

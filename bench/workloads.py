@@ -1,4 +1,4 @@
-"""The workloads W1–W5: each drives nbtrack or MLflow and returns its figures.
+"""The workloads W1–W6: each drives nbtrack or MLflow and returns its figures.
 
 Each workload is a function of a :class:`Context` returning a flat dict of
 figures (times in ms or µs, rates per second, sizes in MB) and the counts its
@@ -22,6 +22,9 @@ wrong answer is not a result.
   on iris, without and with the model; both libraries), then ``%load_ext
   nbtrack`` and the per-cell cost of the kernel hook and of ``%%track`` over
   ``size`` cells in IPython's shell (nbtrack only).
+
+P1 and P2, which every peer library runs in its own API, are in
+``bench.peer_workloads``; W7–W9 in their own modules.
 
 Only the standard library is imported at module level (the workloads run in
 MLflow's venv too); the library under test comes in through ``bench._api``.
@@ -52,6 +55,7 @@ from bench._stores import (
     expected_matches,
     run_data,
 )
+from bench.peer_workloads import p1_first_point, p2_log_points, peer_read
 from bench.scoring import w7_scoring
 from bench.w8_panels import w8_panels
 from bench.w9_server import w9_log_metric, w9_server
@@ -81,7 +85,7 @@ class Context:
     Parameters
     ----------
     lib
-        ``"nbtrack"`` or ``"mlflow"``.
+        ``"nbtrack"`` or ``"mlflow"`` (P1 and P2 also ``"trackio"``, ``"wandb"``, ``"aim"``).
     store
         An existing folder for the store (also the working directory).
     size
@@ -103,8 +107,10 @@ def w1_import(ctx: Context) -> dict[str, Any]:
     """Cold import of the library, in-process and as a whole ``python -c`` process."""
     lib = ctx.lib
     timed = (
-        f"import time; t = time.perf_counter(); import {lib}; "
-        f"print(time.perf_counter() - t, getattr({lib}, '__version__', 'unknown'))"
+        f"import time; t = time.perf_counter(); import {lib}; e = time.perf_counter() - t; "
+        f"v = getattr({lib}, '__version__', None); import importlib.metadata as md; "
+        # aim.__version__ is a module; its distribution's metadata has the string.
+        f"print(e, v if isinstance(v, str) else md.version('{lib}'))"
     )
     # One untimed launch first: it writes the bytecode caches a user's second
     # session would find, so every timed launch sees the same state.
@@ -493,10 +499,13 @@ WORKLOADS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "W4": w4_search,
     "W5": w5_history,
     "W6": w6_kernel_hook,
+    "P1": p1_first_point,
+    "P2": p2_log_points,
     "W7": w7_scoring,
     "W8": w8_panels,
     "W9": w9_server,
     "_history": history_lengths,
+    "_peer_read": peer_read,
     "_w9_log_metric": w9_log_metric,
 }
 

@@ -1,7 +1,8 @@
 """The benchmark suite: its worker protocol, its runner end to end, and its table's arithmetic.
 
-The runner is driven for nbtrack only, at a tenth of the sizes (``--quick``);
-the MLflow side needs a venv with MLflow and is exercised by hand.
+The runner is driven for nbtrack at a tenth of the sizes (``--quick``), and
+once against trackio for real (its venv is created under the cache folder on
+first use, from the registry); the MLflow side is exercised by hand.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from bench._stores import expected_matches
-from bench.report import FIGURES, Row, render_table
-from bench.runner import Plan
+from bench.peers import PEER_WORKLOADS, cannot_run, venv_dir
+from bench.report import FIGURES, Row, render_table, rows, skip_reasons
+from bench.runner import Plan, default_cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,9 +35,10 @@ def _figure(workload: str, key: str):
 
 def test_worker_modules_import_neither_library() -> None:
     # The worker also runs in MLflow's venv, where nbtrack is not installed.
-    heavy = ("nbtrack", "mlflow", "pandas", "sqlalchemy")
+    heavy = ("nbtrack", "mlflow", "pandas", "sqlalchemy", "trackio", "wandb", "aim")
     code = (
-        "import sys, bench._worker, bench.workloads, bench.runner, bench.report; "
+        "import sys, bench._worker, bench.workloads, bench.runner, bench.report, bench.peers, "
+        "bench._peer_api, bench.peer_workloads; "
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     proc = _python("-c", code)
@@ -69,6 +72,90 @@ def test_quick_plan_shrinks_every_size_tenfold() -> None:
         ("W6", 20),
     ]
     assert ("W3", 10_000) in Plan(full=True).jobs()
+
+
+def test_peers_do_what_they_can_and_the_table_says_why_not() -> None:
+    assert [cannot_run(lib, w) for lib in ("trackio", "wandb", "aim") for w in PEER_WORKLOADS] == [
+        None
+    ] * 9
+    assert cannot_run("mlflow", "W4") is None and cannot_run("nbtrack", "P2") is None
+    reason = cannot_run("wandb", "W4")
+    assert reason and "search_runs" in reason
+    assert Plan(PEER_WORKLOADS, quick=True).jobs() == [("W1", 0), ("P1", 0), ("P2", 1_000)]
+
+    results = {
+        "W5": {
+            "nbtrack": [{"size": 1_000, "ok": True, "history_ms": 2.0}],
+            "trackio": [{"size": 1_000, "ok": True, "skipped": "no MLflow client"}],
+        },
+        "P2": {
+            "nbtrack": [{"size": 1_000, "ok": True, "log_us_per_call": 1.0}],
+            "trackio": [{"size": 1_000, "ok": True, "log_us_per_call": 100.0}],
+        },
+    }
+    table = rows(results)
+    w5 = next(r for r in table if r.figure.key == "history_ms")
+    assert w5.values == {"nbtrack": 2.0} and w5.skipped == {"trackio": "no MLflow client"}
+    p2 = next(r for r in table if r.figure.key == "log_us_per_call")
+    assert p2.ratio("trackio") == 100
+    text = render_table(table, ["nbtrack", "trackio"])
+    w5_line = next(line for line in text.splitlines() if "get_metric_history" in line)
+    assert "—" in w5_line and "nbtrack vs trackio" in text and "100.0x" in text
+    assert skip_reasons(results) == ["— W5 trackio: no MLflow client"]
+
+
+@pytest.mark.slow
+def test_a_peer_that_cannot_be_installed_is_reported_and_the_rest_runs(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    venv_dir("aim", cache).write_text("not a folder: `python -m venv` fails here")
+    output = tmp_path / "latest.json"
+    proc = _python(
+        "-m", "bench", "--against", "aim", "--workloads", "W1", "--quick", "--repeat", "1",
+        "--cache-dir", str(cache), "--output", str(output),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "NOT RUN aim could not be installed" in proc.stdout
+    document = json.loads(output.read_text())
+    (ours,) = document["results"]["W1"]["nbtrack"]
+    (theirs,) = document["results"]["W1"]["aim"]
+    assert ours["ok"] is True and ours["process_ms"] > 0
+    assert "could not be installed" in theirs["skipped"]
+    assert "aim" in document["not_installed"]
+
+
+@pytest.mark.slow
+def test_quick_run_against_trackio_for_real(tmp_path: Path) -> None:
+    # Creates <cache>/trackio-0.43 from the registry when it is not there yet.
+    output = tmp_path / "latest.json"
+    proc = _python(
+        "-m", "bench", "--against", "trackio", "--workloads", "W5,peers", "--quick",
+        "--repeat", "2", "--output", str(output),
+        timeout=1800,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (venv_dir("trackio", default_cache_dir()) / "bin" / "python").exists()
+    document = json.loads(output.read_text())
+    assert set(document["results"]) == {"W1", "W5", "P1", "P2"}
+    by_lib = {lib: document["results"]["P2"][lib][0] for lib in ("nbtrack", "trackio")}
+    for p2 in by_lib.values():
+        assert p2["ok"] is True, p2.get("error")
+        # Every point was read back by a fresh process through the library's reader.
+        assert p2["size"] == 1_000 and p2["points_read_back"] == 1_000
+        assert p2["log_us_per_call"] > 0 and p2["sustained_points_per_s"] > 0
+        assert len(p2["history_read_ms_runs"]) == 2
+    assert by_lib["trackio"]["version"].startswith("0.43")
+    for lib in ("nbtrack", "trackio"):
+        (p1,) = document["results"]["P1"][lib]
+        assert p1["ok"] is True, p1.get("error")
+        assert p1["runs_read_back"] == 2
+        assert p1["first_point_process_ms"] > p1["first_point_ms"] > 0
+        (w1,) = document["results"]["W1"][lib]
+        assert w1["ok"] is True and w1["import_ms"] > 0
+    (w5,) = document["results"]["W5"]["trackio"]
+    assert "no MLflow client" in w5["skipped"]
+    assert "— W5 trackio: no MLflow client" in proc.stdout
+    assert "nbtrack vs trackio" in proc.stdout
 
 
 @pytest.mark.slow
