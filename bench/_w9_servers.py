@@ -28,7 +28,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["POSTGRES", "Backend", "backend", "server", "tree_rss_mb"]
+__all__ = [
+    "POSTGRES",
+    "Backend",
+    "backend",
+    "postgres_cpu_s",
+    "server",
+    "tree_cpu_s",
+    "tree_rss_mb",
+]
 
 #: Where the databases are created (user, password, host, port); ``BENCH_POSTGRES`` overrides.
 POSTGRES = os.environ.get("BENCH_POSTGRES", "nbtrack:nbtrack@127.0.0.1:5432")
@@ -168,22 +176,72 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def tree_rss_mb(pid: int) -> float | None:
     """RSS of ``pid`` and its descendants in MB (None where there is no /proc)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    if not Path("/proc").is_dir():
         return None
-    total_kb, frontier, seen = 0, [pid], set()
-    while frontier:
-        member = frontier.pop()
-        if member in seen:
-            continue
-        seen.add(member)
+    total_kb = 0
+    for member in _descendants(pid):
         try:
-            status = (proc / str(member) / "status").read_text()
-            for task in (proc / str(member) / "task").iterdir():
-                frontier += [int(c) for c in (task / "children").read_text().split()]
+            status = Path(f"/proc/{member}/status").read_text()
         except OSError:
             continue
         total_kb += next(
             (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
         )
     return total_kb / 1024
+
+
+def _descendants(pid: int) -> list[int]:
+    proc, found, frontier = Path("/proc"), [], [pid]
+    while frontier:
+        member = frontier.pop()
+        if member in found:
+            continue
+        found.append(member)
+        for task in (proc / str(member) / "task").glob("*/children"):
+            try:
+                frontier += [int(c) for c in task.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _cpu_s(pid: int | str) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # the process has gone
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants.
+
+    None where there is no /proc.
+    """
+    if not Path("/proc").is_dir():
+        return None
+    return sum(_cpu_s(member) for member in _descendants(pid))
+
+
+def postgres_cpu_s(store: Backend) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving ``store``'s database.
+
+    PostgreSQL names each backend process after its database (``postgres: 15/main:
+    user database host(port) state``), so the server's share of the database's CPU
+    can be told from everyone else's on a shared machine. None for SQLite or
+    without /proc (or when PostgreSQL runs elsewhere: then nothing matches, 0).
+    """
+    if store.kind != "postgresql" or not Path("/proc").is_dir():
+        return None
+    name = f" {store.uri.rsplit('/', 1)[-1]} "
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if command.startswith("postgres:") and name in command:
+            total += _cpu_s(entry.name)
+    return total

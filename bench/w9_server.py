@@ -37,7 +37,7 @@ from typing import Any
 from bench._proc import run_worker
 from bench._stores import FILTER, ORDER_BY, expected_matches, run_data
 from bench._w9_http import Conn, Step, Swarm, run_clients
-from bench._w9_servers import backend, server, tree_rss_mb
+from bench._w9_servers import Backend, backend, postgres_cpu_s, server, tree_cpu_s, tree_rss_mb
 
 __all__ = ["w9_log_metric", "w9_server"]
 
@@ -74,7 +74,7 @@ def w9_server(ctx: Any) -> dict[str, Any]:
         with server(ctx.lib, store, ctx.store / "server-1", workers=1) as (proc, port):
             conn = Conn(port)
             record["version"] = _version(conn)
-            record |= _ingest(conn, port, sizes["requests_per_client"], "")
+            record |= _ingest(conn, port, sizes["requests_per_client"], "", proc.pid, store)
             record["server_rss_mb"] = tree_rss_mb(proc.pid)
             record |= _create_p50(conn, sizes["creates"])
             record |= _search(conn, port, ctx.size, repeat)
@@ -83,10 +83,10 @@ def w9_server(ctx: Any) -> dict[str, Any]:
             conn.close()
     with (
         backend(ctx.lib, f"bench_w9_{ctx.lib}_w2", ctx.store / "db-2") as store,
-        server(ctx.lib, store, ctx.store / "server-2", workers=2) as (_, port),
+        server(ctx.lib, store, ctx.store / "server-2", workers=2) as (proc, port),
     ):
         conn = Conn(port)
-        record |= _ingest(conn, port, sizes["requests_per_client"], "_w2")
+        record |= _ingest(conn, port, sizes["requests_per_client"], "_w2", proc.pid, store)
         conn.close()
     record["load_average_end"] = list(os.getloadavg())
     return record
@@ -127,8 +127,15 @@ def _ingest_metrics(client: int, request: int) -> list[dict[str, Any]]:
     return metrics
 
 
-def _ingest(conn: Conn, port: int, requests: int, suffix: str) -> dict[str, Any]:
-    """8 clients × ``requests`` log-batch requests of 1,000 points; count them back."""
+def _ingest(
+    conn: Conn, port: int, requests: int, suffix: str, pid: int, store: Backend
+) -> dict[str, Any]:
+    """8 clients × ``requests`` log-batch requests of 1,000 points; count them back.
+
+    Beside the rate, the CPU the server's processes and the database's backends
+    spent per request while the clients ran: on a machine of two cores, what
+    bounds the rate, whatever else the machine is doing.
+    """
     experiment_id = _experiment(conn, f"bench-w9-ingest{suffix}")
     # One untimed request first: the server's first write (imports, pool) is not ingest.
     warm = _new_run(conn, experiment_id, "warm-up")
@@ -146,9 +153,15 @@ def _ingest(conn: Conn, port: int, requests: int, suffix: str) -> dict[str, Any]
         for tail in tails:
             digest.update(tail)
         jobs.append([(f"{_API}/runs/log-batch", head + run_id.encode() + t) for t in tails])
+    cpu_before = tree_cpu_s(pid), postgres_cpu_s(store)
     swarm = run_clients(port, jobs)
+    cpu_after = tree_cpu_s(pid), postgres_cpu_s(store)
     _raise_failures(swarm, "ingest")
     sent = CLIENTS * requests * BATCH
+    per_request = [
+        None if a is None or b is None else (b - a) / (CLIENTS * requests) * 1000
+        for a, b in zip(cpu_before, cpu_after, strict=True)
+    ]
     stored = _count_points(conn, runs, requests)
     if stored != sent:
         from bench.workloads import CheckFailed
@@ -161,6 +174,8 @@ def _ingest(conn: Conn, port: int, requests: int, suffix: str) -> dict[str, Any]
         f"ingest_p99_ms{suffix}": swarm.percentile_ms(0.99),
         f"ingest_points{suffix}": sent,
         f"ingest_points_read_back{suffix}": stored,
+        f"ingest_server_cpu_ms_per_request{suffix}": per_request[0],
+        f"ingest_postgres_cpu_ms_per_request{suffix}": per_request[1],
         "payload_sha256": digest.hexdigest(),
     }
 
