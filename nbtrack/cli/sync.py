@@ -14,31 +14,15 @@ import click
 from nbtrack.cli._common import get_client, tracking_uri_option
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from nbtrack.sync.engine import SyncReport
 
 __all__ = ["print_report", "sync"]
 
 
-def print_report(report: SyncReport, echo: Callable[..., None] | None = None) -> None:
-    """Print a sync's per-run lines, conflicts and one summary line."""
-    out = click.echo if echo is None else echo
-    verb = "would " if report.dry_run else ""
-    for r in report.sent_runs:
-        mapped = "" if r.remote_run_id in (r.run_id, "") else f" as {r.remote_run_id}"
-        action = "create" if r.action == "created" else "update"
-        done = action + "d" if not report.dry_run else action
-        out(f"  {verb}{done} run {r.run_id}{mapped}: {r.points} points, {r.bytes} bytes")
-    for m in report.models:
-        if m.action != "unchanged":
-            out(
-                f"  {verb}{'copy' if report.dry_run else 'copied'} model {m.name!r}: "
-                f"{m.versions} new versions"
-            )
-    for r in report.conflicts:
-        out(f"  conflict, skipped: {r.reason}", err=True)
-    out(report.summary())
+def print_report(report: SyncReport) -> None:
+    """Print a sync's per-run lines, conflicts (on stderr) and one summary line."""
+    for line, problem in report.lines():
+        click.echo(line, err=problem)
 
 
 @click.command("sync")

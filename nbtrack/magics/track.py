@@ -32,6 +32,7 @@ FEATURE_SUBCOMMANDS: dict[str, str] = {
     "compare": "nbtrack.magics.panels_magic:compare",
     "registry": "nbtrack.magics.panels_magic:registry",
     "export": "nbtrack.magics.export_magic:export",
+    "sync": "nbtrack.magics.sync_magic:sync",
 }
 SUBCOMMANDS = ("notebook", "status", *FEATURE_SUBCOMMANDS)
 #: Subcommands whose words keep their quotes, because they end in a search filter.

@@ -68,6 +68,29 @@ class SyncReport:
         """Model versions created on the target."""
         return sum(m.versions for m in self.models)
 
+    def lines(self) -> list[tuple[str, bool]]:
+        """The report as ``(line, is_problem)``: a line per run and model sent, one per
+        conflict (a problem), then the summary."""
+        verb = "would " if self.dry_run else ""
+        out: list[tuple[str, bool]] = []
+        for r in self.sent_runs:
+            mapped = "" if r.remote_run_id in (r.run_id, "") else f" as {r.remote_run_id}"
+            action = "create" if r.action == "created" else "update"
+            done = action if self.dry_run else action + "d"
+            out.append(
+                (
+                    f"  {verb}{done} run {r.run_id}{mapped}: {r.points} points, {r.bytes} bytes",
+                    False,
+                )
+            )
+        for m in self.models:
+            if m.action != "unchanged":
+                copied = "copy" if self.dry_run else "copied"
+                out.append((f"  {verb}{copied} model {m.name!r}: {m.versions} new versions", False))
+        out += [(f"  conflict, skipped: {r.reason}", True) for r in self.conflicts]
+        out.append((self.summary(), False))
+        return out
+
     def summary(self) -> str:
         """One line: ``N runs, P points, B bytes, V model versions`` and what was skipped."""
         verb = "Would send" if self.dry_run else "Sent"
