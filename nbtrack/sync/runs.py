@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.entities import Metric, Param, Run, RunStatus, RunTag
@@ -75,6 +75,8 @@ class RunContext:
     progress: Progress | None = None
     #: Per target experiment, runs an earlier (killed) sync made on an MLflow server.
     found_before: dict[str, dict[str, Run]] | None = None
+    #: Artifact URIs of the runs created on the target by this sync, by their id there.
+    artifact_uris: dict[str, str] = field(default_factory=dict)
 
 
 def _hash(text: str) -> str:
@@ -162,6 +164,7 @@ def _open_remote(ctx: RunContext, run: Run, experiment_id: str) -> SyncRunState 
     if not ctx.dry_run:
         made = target.create_run(run, experiment_id, [RunTag(k, v) for k, v in tags.items()])
         remote_id = made.info.run_id
+        ctx.artifact_uris[remote_id] = made.info.artifact_uri
     state = SyncRunState(
         run_id,
         remote_id,
@@ -243,8 +246,7 @@ class _RunWriter:
     def write(self, digest: str) -> RunResult:
         self._params_and_tags()
         self._inputs()
-        for key in self.run.data.metrics:
-            self._metric(key)
+        self._metrics()
         self._artifacts()
         self._status()
         self.state.digest = digest
@@ -296,36 +298,49 @@ class _RunWriter:
         self.state.tags[_INPUTS_KEY] = mark
         self._save()
 
-    def _metric(self, key: str) -> None:
+    def _new_points(self, key: str) -> tuple[int, list[tuple[int, int, float]]]:
+        """``(points already sent, points to send)`` of one metric, in history order."""
         points = self.ctx.source.get_metric_points(self.run.info.run_id, key)
-        if not points:
-            return
         sent = self.state.metrics.get(key)
-        last = (points[-1][0], points[-1][1])
-        if sent is not None and sent[0] == len(points) and (sent[1], sent[2]) == last:
+        if not points or (
+            sent is not None
+            and sent[0] == len(points)
+            and (sent[1], sent[2]) == (points[-1][0], points[-1][1])
+        ):
+            return len(points), []
+        if sent is None:
+            return 0, points
+        new = [p for p in points if (p[0], p[1]) > (sent[1], sent[2])]
+        if len(points) - len(new) != sent[0]:
+            # A point came in before the last one sent: send the whole history again
+            # (the target stores a point it already holds once).
+            return 0, points
+        return len(points) - len(new), new
+
+    def _metrics(self) -> None:
+        # Every key's new points in one stream, cut in log-batch-sized chunks: a run
+        # of a few short histories is one request, not one per key.
+        stream: list[tuple[str, int, tuple[int, int, float]]] = []
+        for key in self.run.data.metrics:
+            offset, new = self._new_points(key)
+            stream += [(key, offset + i + 1, p) for i, p in enumerate(new)]
+        if not stream:
             return
-        new = points
-        if sent is not None:
-            new = [p for p in points if (p[0], p[1]) > (sent[1], sent[2])]
-            if len(points) - len(new) != sent[0]:
-                # A point came in before the last one sent: send the whole history again
-                # (the target stores a point it already holds once).
-                new = points
-        offset = len(points) - len(new)
         self._writable()
-        for start in range(0, len(new), METRIC_CHUNK):
-            chunk = new[start : start + METRIC_CHUNK]
+        for start in range(0, len(stream), METRIC_CHUNK):
+            chunk = stream[start : start + METRIC_CHUNK]
             if not self.ctx.dry_run:
+                first_key, first_n, first = chunk[0]
                 self.ctx.target.store.log_batch(
                     self.remote,
-                    metrics=[Metric(key, v, ts, st) for st, ts, v in chunk],
+                    metrics=[Metric(k, v, ts, st) for k, _, (st, ts, v) in chunk],
                     request_id=_request_id(
-                        self.ctx.target_key, self.remote, key, offset + start, len(chunk), chunk[0]
+                        self.ctx.target_key, self.remote, first_key, first_n, len(chunk), first
                     ),
                 )
-            end = offset + start + len(chunk)
-            self.state.metrics[key] = (end, chunk[-1][0], chunk[-1][1])
-            self._save(metric_keys=[key])
+            for key, count, (step, ts, _) in chunk:
+                self.state.metrics[key] = (count, step, ts)
+            self._save(metric_keys=sorted({k for k, _, _ in chunk}))
             self.points += len(chunk)
             if self.ctx.progress is not None:
                 self.ctx.progress(len(chunk), 0)
@@ -340,7 +355,10 @@ class _RunWriter:
             self.bytes += sum(self.files[p] for p in todo)
             return
         target = self.ctx.target.store
-        remote_repo = target.artifact_repository(target.get_run(self.remote).info.artifact_uri)
+        uri = (
+            self.ctx.artifact_uris.get(self.remote) or target.get_run(self.remote).info.artifact_uri
+        )
+        remote_repo = target.artifact_repository(uri)
         with tempfile.TemporaryDirectory(prefix="nbtrack-sync-") as tmp:
             for rel in todo:
                 size, sha = self._upload(rel, remote_repo, tmp)
