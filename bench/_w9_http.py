@@ -47,6 +47,8 @@ class Conn:
 
     def __init__(self, port: int, timeout: float = 600.0) -> None:
         self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        #: Requests sent a second time because the connection failed.
+        self.retries = 0
 
     def request(self, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """POST ``body`` (GET without one) to ``path``; return the status and the answer's body."""
@@ -54,13 +56,17 @@ class Conn:
         try:
             self._conn.request(method, path, body=body, headers=_HEADERS)
             response = self._conn.getresponse()
+            return response.status, response.read()
         except (http.client.HTTPException, OSError):
-            # The server closed an idle connection: one fresh attempt, as a
-            # browser or requests' pool would do.
+            # The server closed the connection (idle, or cut an answer short, as
+            # MLflow's did once under load: IncompleteRead): one fresh attempt, as
+            # requests' pool would do. Counted, so a figure says it happened; a
+            # repeated log-batch stores nothing twice on either server.
+            self.retries += 1
             self._conn.close()
             self._conn.request(method, path, body=body, headers=_HEADERS)
             response = self._conn.getresponse()
-        return response.status, response.read()
+            return response.status, response.read()
 
     def json(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send ``payload`` as JSON (GET without one); return the decoded answer (200 only)."""
@@ -84,6 +90,7 @@ class Swarm:
     requests: int
     latencies_ms: list[float]
     failures: list[str]
+    retries: int = 0
 
     def percentile_ms(self, q: float) -> float:
         """The ``q`` quantile (0–1) of the request latencies."""
@@ -113,7 +120,8 @@ def run_clients(port: int, jobs: list[list[Step]], timeout: float = 1800.0) -> S
     latencies = [ms for report in reports for ms in report["latencies_ms"]]
     started = min(report["start"] for report in reports)
     ended = max(report["end"] for report in reports)
-    return Swarm(ended - started, len(latencies), latencies, failures)
+    retries = sum(report["retries"] for report in reports)
+    return Swarm(ended - started, len(latencies), latencies, failures, retries)
 
 
 def _client(port: int, steps: list[Step], barrier: Any, results: Any) -> None:
@@ -141,4 +149,12 @@ def _client(port: int, steps: list[Step], barrier: Any, results: Any) -> None:
     finally:
         conn.close()
     end = time.perf_counter()
-    results.put({"start": start, "end": end, "latencies_ms": latencies, "failures": failures})
+    results.put(
+        {
+            "start": start,
+            "end": end,
+            "latencies_ms": latencies,
+            "failures": failures,
+            "retries": conn.retries,
+        }
+    )

@@ -174,6 +174,7 @@ def _ingest(
         f"ingest_p99_ms{suffix}": swarm.percentile_ms(0.99),
         f"ingest_points{suffix}": sent,
         f"ingest_points_read_back{suffix}": stored,
+        f"ingest_retries{suffix}": swarm.retries,
         f"ingest_server_cpu_ms_per_request{suffix}": per_request[0],
         f"ingest_postgres_cpu_ms_per_request{suffix}": per_request[1],
         "payload_sha256": digest.hexdigest(),
@@ -262,6 +263,7 @@ def _search(conn: Conn, port: int, n: int, repeat: int) -> dict[str, Any]:
     return {
         "build_runs_per_s": n / swarm.seconds,
         "build_s": swarm.seconds,
+        "build_retries": swarm.retries,
         "search_p50_ms": statistics.median(times),
         "search_ms_runs": times,
         "search_rows": len(rows),
