@@ -229,11 +229,19 @@ class RunInfo:
 
 @dataclass(slots=True)
 class RunData:
-    """A run's params, latest metric values and tags, as dicts."""
+    """A run's params, latest metric values and tags, as dicts.
+
+    ``metric_times`` holds the ``(timestamp, step)`` of each latest value, where
+    the store knows them (MLflow's REST ``Run`` message carries both); it takes
+    no part in comparisons, so runs read from stores that lack it still compare equal.
+    """
 
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    metric_times: dict[str, tuple[int, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass(slots=True)

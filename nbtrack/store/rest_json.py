@@ -122,15 +122,19 @@ def dataset_input_json(item: DatasetInput) -> dict[str, Any]:
 
 
 def run(body: Mapping[str, Any]) -> Run:
-    """Run from MLflow's Run JSON (latest metric values only, as the SQL store gives)."""
+    """Run from MLflow's Run JSON (latest metric values with their timestamp and step)."""
     data = body.get("data", {})
     inputs = body.get("inputs", {})
+    metrics = data.get("metrics", ())
     return Run(
         info=run_info(body["info"]),
         data=RunData(
-            metrics={m["key"]: _float(m["value"]) for m in data.get("metrics", ())},
+            metrics={m["key"]: _float(m["value"]) for m in metrics},
             params={p["key"]: p.get("value", "") for p in data.get("params", ())},
             tags=_tags(data.get("tags")),
+            metric_times={
+                m["key"]: (int(m.get("timestamp", 0)), int(m.get("step", 0))) for m in metrics
+            },
         ),
         inputs=RunInputs([_dataset_input(d) for d in inputs.get("dataset_inputs", ())]),
     )

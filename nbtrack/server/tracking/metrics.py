@@ -29,6 +29,7 @@ from nbtrack.server.tracking.bodies import (
     read_fields,
     request_id,
 )
+from nbtrack.server.tracking.entities_json import dumps_if_finite
 from nbtrack.server.tracking.errors import json_response
 from nbtrack.server.tracking.experiments import TAG
 from nbtrack.server.tracking.runs import run_id_of
@@ -224,7 +225,10 @@ async def get_history(request: Request) -> Response:
         if token:
             out["next_page_token"] = token
     out["metrics"] = [{"key": key, "value": v, "timestamp": ts, "step": st} for st, ts, v in points]
-    return json_response(out)
+    body = dumps_if_finite(out, [v for _, _, v in points])
+    if body is None:
+        return json_response(out)
+    return Response(body, media_type="application/json")
 
 
 ROUTES = [

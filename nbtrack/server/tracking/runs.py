@@ -12,7 +12,7 @@ from nbtrack.entities import Dataset, DatasetInput, Run, RunStatus, RunTag
 from nbtrack.errors import InvalidInput
 from nbtrack.server.tracking._state import ServerState, call, route, state
 from nbtrack.server.tracking.bodies import INT, REQUIRED, STR, Enum, read_fields
-from nbtrack.server.tracking.entities_json import run_info_json, run_json
+from nbtrack.server.tracking.entities_json import dumps_if_finite, run_info_json, run_json
 from nbtrack.server.tracking.errors import json_response
 from nbtrack.server.tracking.experiments import TAG, VIEW_TYPE, max_results
 
@@ -162,7 +162,10 @@ async def search(request: Request) -> Response:
     out: dict[str, Any] = {"runs": [run_json(r, st.uris) for r in page]}
     if page.token:
         out["next_page_token"] = page.token
-    return json_response(out)
+    body = dumps_if_finite(out, [v for r in page for v in r.data.metrics.values()])
+    if body is None:
+        return json_response(out)
+    return Response(body, media_type="application/json")
 
 
 async def log_inputs(request: Request) -> Response:
