@@ -112,4 +112,5 @@ COMMANDS = {
     "quickstart": "nbtrack.cli.quickstart:quickstart",
     "recipes": "nbtrack.cli.recipes:recipes",
     "sync": "nbtrack.cli.sync:sync",
+    "import-mlflow": "nbtrack.cli.import_mlflow:import_mlflow",
 }

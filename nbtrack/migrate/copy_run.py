@@ -99,8 +99,13 @@ def walk_artifacts(repo: Any, path: str | None = None) -> dict[str, int]:
 
 
 def copy_artifacts(source_repo: Any, target_repo: Any, progress: Progress | None = None) -> int:
-    """Stream every file of ``source_repo`` that ``target_repo`` lacks (or holds with
-    another size) and return the bytes sent. Each file appears whole or not at all."""
+    """Copy every file of ``source_repo`` that ``target_repo`` lacks (or holds with another
+    size) and return the bytes sent. Each file appears whole or not at all.
+
+    Files stream in 1 MiB blocks when the source has ``open_read`` and the target
+    ``open_write`` (local folders, object stores); otherwise each passes through
+    a temporary file (``download_artifacts`` / ``log_artifact``, a server's proxy).
+    """
     wanted = walk_artifacts(source_repo)
     if not wanted:
         return 0
@@ -109,14 +114,27 @@ def copy_artifacts(source_repo: Any, target_repo: Any, progress: Progress | None
     for rel, size in sorted(wanted.items()):
         if have.get(rel) == size:
             continue
+        sent += _copy_file(source_repo, target_repo, rel)
+        if progress is not None:
+            progress(0, size)
+    return sent
+
+
+def _copy_file(source_repo: Any, target_repo: Any, rel: str) -> int:
+    if hasattr(source_repo, "open_read") and hasattr(target_repo, "open_write"):
         reader, length = source_repo.open_read(rel)
         with reader, target_repo.open_write(rel, size=length) as writer:
             while block := reader.read(_COPY_BLOCK):
                 writer.write(block)
-        sent += length
-        if progress is not None:
-            progress(0, length)
-    return sent
+        return int(length)
+    import os
+    import posixpath
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nbtrack-copy-") as tmp:
+        local = source_repo.download_artifacts(rel, tmp)
+        target_repo.log_artifact(local, posixpath.dirname(rel) or None)
+        return os.path.getsize(local)
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
