@@ -185,6 +185,9 @@ class Client(RegistryClientMixin, LoggedModelClientMixin):
         self.store.restore_run(run_id)
 
     def _check_writable(self, run_id: str) -> None:
+        # nbtrack's guard, not the store's: a cell re-run after its run ended must not
+        # add to the finished run unnoticed (README, "Rules"). The stores refuse only
+        # deleted runs, as MLflow's do, so the tracking server takes what MLflow's takes.
         if run_id in _writable_runs:
             return
         info = self.store.get_run_info(run_id)
@@ -220,11 +223,13 @@ class Client(RegistryClientMixin, LoggedModelClientMixin):
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         """Log a param; returns ``value``. Params are immutable (ParamConflict)."""
+        self._check_writable(run_id)
         self.store.log_batch(run_id, params=[Param(key, value)])
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         """Set a run tag (tags may be changed)."""
+        self._check_writable(run_id)
         self.store.log_batch(run_id, tags=[RunTag(key, value)])
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -245,6 +250,7 @@ class Client(RegistryClientMixin, LoggedModelClientMixin):
         ``request_id`` (a server passes its request's id) makes a retry of the
         same request write nothing twice.
         """
+        self._check_writable(run_id)
         if request_id is None:
             self.store.log_batch(run_id, metrics, params, tags)
         else:
@@ -252,6 +258,7 @@ class Client(RegistryClientMixin, LoggedModelClientMixin):
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         """Record datasets a run used."""
+        self._check_writable(run_id)
         self.store.log_inputs(run_id, datasets)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:

@@ -179,8 +179,13 @@ def test_server_errors_become_the_sql_stores_errors(rest_uri: str) -> None:
     with pytest.raises(InvalidFilter):
         client.search_runs(["0"], "metrics.x >>> 1")
     client.set_terminated(run_id)
-    with pytest.raises(RunNotActiveError):
-        client.store.log_batch(run_id, params=[Param("other", "1")])
+    # nbtrack's API refuses an ended run; the server, as MLflow's, refuses only a deleted one.
+    with pytest.raises(RunNotActiveError, match="FINISHED"):
+        client.log_param(run_id, "other", "1")
+    client.store.log_batch(run_id, params=[Param("other", "1")])
+    client.delete_run(run_id)
+    with pytest.raises(RunNotActiveError, match="deleted"):
+        client.store.log_batch(run_id, params=[Param("late", "1")])
 
 
 def test_a_retried_batch_is_stored_once(rest_uri: str) -> None:

@@ -211,6 +211,35 @@ async def log_params(request: Request) -> Response:
     return json_response({})
 
 
+def _list_artifacts(st: ServerState, model_id: str, path: str | None) -> dict[str, Any]:
+    model = st.client.get_logged_model(model_id)
+    files = st.client.store.artifact_repository(model.artifact_location).list_artifacts(path)
+    listed: list[dict[str, Any]] = []
+    for item in files:
+        entry: dict[str, Any] = {"path": item.path, "is_dir": item.is_dir}
+        if item.file_size is not None:
+            entry["file_size"] = item.file_size
+        listed.append(entry)
+    out: dict[str, Any] = {"root_uri": st.uris.out(model.artifact_location)}
+    if listed:
+        out["files"] = listed
+    return out
+
+
+async def list_artifacts(request: Request) -> Response:
+    """A logged model's artifacts under ``artifact_directory_path``; ``{"root_uri", "files"}``.
+
+    Paths are relative to the model's artifact root, as MLflow lists them; a
+    path that leaves the root is refused (InvalidInput), a missing one lists
+    nothing.
+    """
+    f = await read_fields(request, {"model_id": STR, "artifact_directory_path": STR})
+    st = state(request)
+    model_id = request.path_params["model_id"]
+    path = f.get("artifact_directory_path") or None
+    return json_response(await call(_list_artifacts, st, model_id, path))
+
+
 ROUTES = [
     route(P, create, "POST"),
     route(f"{P}/search", search, "POST"),
@@ -220,4 +249,5 @@ ROUTES = [
     route(f"{P}/{{model_id}}/tags", set_tags, "PATCH"),
     route(f"{P}/{{model_id}}/tags/{{tag_key}}", delete_tag, "DELETE"),
     route(f"{P}/{{model_id}}/params", log_params, "POST"),
+    route(f"{P}/{{model_id}}/artifacts/directories", list_artifacts, "GET"),
 ]

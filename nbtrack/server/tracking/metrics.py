@@ -1,7 +1,11 @@
 """Logging to a run (metric, param, tag, batch) and reading a metric's history back.
 
-Writes go straight to the store (``Client.log_batch``), never through the
+Writes go straight to the store (``Store.log_batch``), never through the
 client's write-behind buffer: when the server answers, the data is durable.
+As on MLflow's server, a run that has ended (FINISHED, FAILED, KILLED) still
+takes data and only a deleted one refuses it: the guard against logging to an
+ended run is ``Client``'s, for nbtrack's own API. Param and tag values over
+MLflow's limits are cut as MLflow cuts them (``value_limits``).
 A request carrying ``Nbtrack-Request-Id`` is stored at most once however often
 it is retried.
 """
@@ -16,8 +20,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from nbtrack.entities import Metric, Param, RunTag
+from nbtrack.entities import Metric
 from nbtrack.errors import InvalidInput
+from nbtrack.server.tracking import value_limits
 from nbtrack.server.tracking._state import call, route, state
 from nbtrack.server.tracking.bodies import (
     ANY,
@@ -87,8 +92,8 @@ async def log_metric(request: Request) -> Response:
     metric = Metric(f["key"], f["value"], f.get("timestamp", _now()), f.get("step", 0))
     _check_timestamp(metric.timestamp, "timestamp")
     _check_key_paths("metrics", [metric.key])
-    client = state(request).client
-    await call(client.log_batch, run_id_of(f), metrics=[metric], request_id=rid)
+    store = state(request).client.store
+    await call(store.log_batch, run_id_of(f), metrics=[metric], request_id=rid)
     return json_response({})
 
 
@@ -96,9 +101,9 @@ async def log_param(request: Request) -> Response:
     """Log one param (params are immutable: another value is an error)."""
     f = await read_fields(request, _LOG_PARAM, ("key",))
     rid = request_id(request)
-    param = Param(f["key"], f.get("value", ""))
-    client = state(request).client
-    await call(client.log_batch, run_id_of(f), params=[param], request_id=rid)
+    param = value_limits.param(f["key"], f.get("value", ""))
+    store = state(request).client.store
+    await call(store.log_batch, run_id_of(f), params=[param], request_id=rid)
     return json_response({})
 
 
@@ -106,9 +111,9 @@ async def set_tag(request: Request) -> Response:
     """Set one run tag."""
     f = await read_fields(request, _LOG_PARAM, ("key",))
     rid = request_id(request)
-    tag = RunTag(f["key"], f.get("value", ""))
-    client = state(request).client
-    await call(client.log_batch, run_id_of(f), tags=[tag], request_id=rid)
+    tag = value_limits.tag(f["key"], f.get("value", ""))
+    store = state(request).client.store
+    await call(store.log_batch, run_id_of(f), tags=[tag], request_id=rid)
     return json_response({})
 
 
@@ -198,13 +203,13 @@ async def log_batch(request: Request) -> Response:
     _check_limits(f)
     rid = request_id(request)
     metrics = _metrics(f.get("metrics", []))
-    params = [Param(p["key"], p.get("value", "")) for p in f.get("params", ())]
-    tags = [RunTag(t["key"], t.get("value", "")) for t in f.get("tags", ())]
+    params = value_limits.params(f.get("params", ()))
+    tags = value_limits.tags(f.get("tags", ()))
     _check_key_paths("metrics", [m.key for m in metrics])
     _check_key_paths("params", [p.key for p in params])
     _check_key_paths("tags", [t.key for t in tags])
-    client = state(request).client
-    await call(client.log_batch, f["run_id"], metrics, params, tags, request_id=rid)
+    store = state(request).client.store
+    await call(store.log_batch, f["run_id"], metrics, params, tags, request_id=rid)
     return json_response({})
 
 

@@ -15,6 +15,7 @@ the Starlette route declares it, e.g. ``/api/2.0/mlflow/logged-models/{model_id}
     - ``"run"``: the experiment of the run whose id is in ``field``
       (MLflow's older ``run_uuid`` is accepted in its place);
     - ``"logged_model"``: the experiment of the logged model whose id is in ``field``;
+    - ``"run_ids"``: the experiments of every run in the list in ``field``;
     - ``"points"``: the experiments of every run named by ``field``, a list of
       ``[run_id, key, value, timestamp, step]`` (the first element of each);
     - ``"artifact_path"``: the experiment whose id is the first segment of the
@@ -114,6 +115,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("POST", f"{_M}/runs/outputs"): _run(E),
     ("POST", f"{_M}/runs/search"): Rule("experiment_ids", "experiment_ids", R),
     ("GET", f"{_M}/metrics/get-history"): _run(R),
+    ("GET", f"{_M}/metrics/get-history-bulk-interval"): Rule("run_ids", "run_ids", R),
     ("GET", f"{_M}/artifacts/list"): _run(R),
     # logged models (MLflow 3)
     ("POST", f"{_M}/logged-models"): _exp(E),
@@ -124,6 +126,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("PATCH", f"{_M}/logged-models/{{model_id}}/tags"): _logged(E),
     ("DELETE", f"{_M}/logged-models/{{model_id}}/tags/{{tag_key}}"): _logged(E),
     ("POST", f"{_M}/logged-models/{{model_id}}/params"): _logged(E),
+    ("GET", f"{_M}/logged-models/{{model_id}}/artifacts/directories"): _logged(R),
     # model registry
     ("POST", f"{_M}/registered-models/create"): Rule("new_registered_model", None, E),
     ("POST", f"{_M}/registered-models/rename"): _model(M),

@@ -187,7 +187,8 @@ async def log_inputs(request: Request) -> Response:
     ]
     client = state(request).client
     if datasets:
-        await call(client.log_inputs, f["run_id"], datasets)
+        # The store's check, as MLflow's: an ended run takes inputs, a deleted one does not.
+        await call(client.store.log_inputs, f["run_id"], datasets)
     else:
         await call(client.store.get_run_info, f["run_id"])
     return json_response({})

@@ -97,16 +97,17 @@ def claim_request(cur: RawCursor, request_id: str) -> bool:
 
 
 def check_writable(cur: RawCursor, run_id: str) -> None:
-    """Raise unless the run exists, is not deleted and has not ended."""
-    row = cur.execute(
-        "SELECT status, lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)
-    ).fetchone()
+    """Raise unless the run exists and is not deleted.
+
+    An ended run (FINISHED, FAILED, KILLED) takes data here, as in MLflow's
+    store, so the tracking server accepts what MLflow's accepts; nbtrack's own
+    API refuses it earlier (``Client._check_writable``, RunNotActiveError).
+    """
+    row = cur.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"No run with id {run_id!r}")
-    if row[1] != LifecycleStage.ACTIVE:
+    if row[0] != LifecycleStage.ACTIVE:
         raise RunNotActiveError(run_id, "deleted")
-    if RunStatus.is_terminated(row[0]):
-        raise RunNotActiveError(run_id, row[0])
 
 
 def insert_run(

@@ -223,15 +223,13 @@ def test_runs_create_log_search(http: httpx.Client) -> None:
     assert ended["run_info"]["end_time"] == 99
     # MLflow's client sends enum numbers too (3 is FINISHED).
     ok(http.post(f"{M}/runs/update", json={"run_uuid": second, "status": 3}))
-    message = error(
+    # As on MLflow's server, an ended run still takes data (test_mlflow_semantics.py).
+    ok(
         http.post(
             f"{M}/runs/log-metric",
             json={"run_id": run_id, "key": "late", "value": 1.0, "timestamp": 1},
-        ),
-        400,
-        "INVALID_STATE",
+        )
     )
-    assert run_id in message
 
     ok(http.post(f"{M}/runs/delete", json={"run_id": second}))
     active = ok(http.post(f"{M}/runs/search", json={"experiment_ids": [exp_id]}))

@@ -264,6 +264,8 @@ class AuthMiddleware:
                 await self._require(user, EXPERIMENT, experiment_id, level)
         elif kind == "points":
             await self._authorize_points(user, request, rule.field, level)
+        elif kind == "run_ids":
+            await self._authorize_runs(user, request, rule.field, level)
         elif kind == "artifact_path":
             experiment_id = _experiment_of_artifact_path(await request.value(rule.field))
             if experiment_id is None:
@@ -285,6 +287,18 @@ class AuthMiddleware:
         run_ids = {p[0] for p in points if isinstance(p, list) and p and isinstance(p[0], str)}
         checked: set[str] = set()
         for run_id in run_ids:
+            experiment_id = await self._experiment_of("run", request.scope, run_id)
+            if experiment_id is not None and experiment_id not in checked:
+                await self._require(user, EXPERIMENT, experiment_id, level)
+                checked.add(experiment_id)
+
+    async def _authorize_runs(
+        self, user: User, request: AuthRequest, field: str, level: str
+    ) -> None:
+        run_ids = await request.value(field)
+        run_ids = run_ids if isinstance(run_ids, list) else [run_ids] if run_ids else []
+        checked: set[str] = set()
+        for run_id in dict.fromkeys(str(r) for r in run_ids):
             experiment_id = await self._experiment_of("run", request.scope, run_id)
             if experiment_id is not None and experiment_id not in checked:
                 await self._require(user, EXPERIMENT, experiment_id, level)
