@@ -136,3 +136,24 @@ def test_an_unknown_experiment_name_is_an_error(server_url: str, tmp_dir: Path) 
     nbt.Client().create_experiment("offline")
     out = _sync("--to", server_url, "--experiment", "nope", code=1)
     assert "No experiment named 'nope'" in out.stderr
+
+
+def test_experiment_option_pushes_only_that_experiment_and_its_models(
+    server_url: str, tmp_dir: Path
+) -> None:
+    local = nbt.Client()
+    runs = {}
+    for name in ("mine", "other"):
+        exp = local.create_experiment(name)
+        runs[name] = local.create_run(exp).info.run_id
+        local.log_metric(runs[name], "acc", 0.5)
+        local.set_terminated(runs[name])
+        local.create_registered_model(f"model-{name}")
+        local.create_model_version(f"model-{name}", f"runs:/{runs[name]}/m", run_id=runs[name])
+    out = _sync("--to", server_url, "--experiment", "mine")
+    assert "Sent 1 runs, 1 points" in out.stdout and "1 model versions" in out.stdout
+    team = nbt.Client(server_url)
+    assert team.get_experiment_by_name("other") is None
+    assert team.get_run_or_none(runs["other"]) is None
+    assert team.get_run(runs["mine"]).data.metrics == {"acc": 0.5}
+    assert [m.name for m in team.search_registered_models()] == ["model-mine"]
