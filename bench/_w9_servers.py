@@ -230,8 +230,9 @@ def postgres_cpu_s(store: Backend) -> float | None:
     user database host(port) state``), so the server's share of the database's CPU
     can be told from everyone else's on a shared machine. None for SQLite or
     without /proc (or when PostgreSQL runs elsewhere: then nothing matches, 0).
-    Only backends alive at both readings count: a server that opens and closes
-    connections while measured (MLflow's, by the figures) shows less than it used.
+    A backend that exits before the second reading is lost: a server that opens
+    and closes connections while measured (MLflow's, by the figures) shows less
+    than it used.
     """
     if store.kind != "postgresql" or not Path("/proc").is_dir():
         return None
