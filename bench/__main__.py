@@ -209,6 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(table, libs))
     for line in skip_reasons(results):
         print(line)
+    for lib in libs:
+        loads = [
+            load[0]
+            for by_lib in results.values()
+            for record in by_lib.get(lib, [])
+            for load in (record.get("load_average_start"), record.get("load_average_end"))
+            if load
+        ]
+        if loads:
+            print(f"load average (1 min) while {lib} ran: {min(loads):.1f}–{max(loads):.1f}")
     for workload, by_lib in results.items():
         for lib, records in by_lib.items():
             for record in records:

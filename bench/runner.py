@@ -115,6 +115,7 @@ def run_lib(
         if workload == "W4" and size in w3_stores:
             store = w3_stores[size]
         progress(f"{lib:8} {workload} {size or '':>6} …")
+        load = _load_average()
         start = time.perf_counter()
         record = run_worker(
             lib,
@@ -126,6 +127,9 @@ def run_lib(
             timeout=plan.timeout,
         )
         record["wall_s"] = round(time.perf_counter() - start, 2)
+        # Libraries run one after another, so each job's load is its own context.
+        record.setdefault("load_average_start", load)
+        record.setdefault("load_average_end", _load_average())
         status = "ok" if record.get("ok") else f"FAILED: {record.get('error')}"
         progress(f"{lib:8} {workload} {size or '':>6} {record['wall_s']:7.1f} s  {status}")
         if workload == "W3" and record.get("ok"):
@@ -186,6 +190,10 @@ def environment() -> dict[str, Any]:
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain")),
     }
+
+
+def _load_average() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def _git(*args: str) -> str | None:
