@@ -28,9 +28,9 @@ def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
 
                 store = RestStore(location.db_url)
             else:
-                from nbtrack.store.sql.store import SqlStore
+                from nbtrack.store.sql.core import open_sql_store
 
-                store = SqlStore(location.db_url, location.artifact_root)
+                store = open_sql_store(location.db_url, location.artifact_root)
             _stores[key] = store
     return store
 
@@ -39,13 +39,12 @@ def forget_stores() -> None:
     """Drop cached stores (tests and ``set_tracking_uri`` switching folders)."""
     with _lock:
         for store in _stores.values():
+            from nbtrack.store.sql.core import SqlStoreCore
+
+            if isinstance(store, SqlStoreCore):
+                store.close()  # not getattr(store, "http"): that would load SQLAlchemy
+                continue
             http = getattr(store, "http", None)
             if http is not None:
                 http.close()
-            engine = getattr(store, "engine", None)
-            if engine is not None:
-                from nbtrack.store.sql.raw import release_held
-
-                release_held(engine)
-                engine.dispose()
         _stores.clear()

@@ -17,6 +17,9 @@ Before any of that, an existing SQLite file is looked at read-only
 (:func:`identify_sqlite_file`): another program's database (an MLflow
 ``mlflow.db``…) or a file that is no database is refused untouched, with what
 it is, instead of being switched to WAL and then failing on its schema.
+That look also reads the schema revision, so a SQLite store already at
+``HEAD`` opens with the standard library alone (:mod:`nbtrack.store.sql.sqlite_db`);
+SQLAlchemy is imported here only when an engine is made.
 """
 
 from __future__ import annotations
@@ -25,9 +28,6 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from nbtrack.errors import NotAStore, SchemaMismatch, StoreError
 from nbtrack.store.sql.migrations import HEAD, REVISIONS, SCRIPT_LOCATION
@@ -47,16 +47,19 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-def open_engine(url: str) -> Engine:
-    """Create the engine for ``url`` with nbtrack's settings, creating folders as needed."""
+def open_engine(url: str, prepared: bool = False) -> Engine:
+    """Create the engine for ``url`` with nbtrack's settings, creating folders as needed.
+
+    ``prepared`` says a SQLite file was already identified and switched to WAL
+    (by :func:`prepare_sqlite_file`).
+    """
+    from sqlalchemy import create_engine, event
+
     db_file = sqlite_path(url)
     if db_file is None:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    if str(db_file) != ":memory:":
-        identify_sqlite_file(db_file)
-    db_file.parent.mkdir(parents=True, exist_ok=True)
-    if str(db_file) != ":memory:" and not _is_wal_file(db_file):
-        _switch_to_wal(db_file)
+    if not prepared and str(db_file) != ":memory:":
+        prepare_sqlite_file(db_file)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -69,18 +72,7 @@ def open_engine(url: str) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA cache_size = -32000")
-        # Search probes child tables once per run; reading them through a memory
-        # map instead of read() calls into the page cache halves a sort over
-        # 100,000 runs. It is address space, not memory, and writes still go
-        # through the WAL.
-        cursor.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-        cursor.close()
+        set_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -90,18 +82,47 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
+def set_pragmas(dbapi_connection: Any) -> None:
+    """Apply nbtrack's settings to a new sqlite3 connection (every path that opens one)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA cache_size = -32000")
+    # Search probes child tables once per run; reading them through a memory
+    # map instead of read() calls into the page cache halves a sort over
+    # 100,000 runs. It is address space, not memory, and writes still go
+    # through the WAL.
+    cursor.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+    cursor.close()
+
+
+def prepare_sqlite_file(db_file: Path) -> str | None:
+    """Identify ``db_file``, create its folder, switch it to WAL; return its revision.
+
+    The revision is the one recorded before any change (None for a new store).
+    """
+    revision = identify_sqlite_file(db_file)
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    if not _is_wal_file(db_file):
+        _switch_to_wal(db_file)
+    return revision
+
+
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # Tables only nbtrack's schema has (MLflow's shares experiments, runs, metrics…).
 _NBTRACK_TABLES = frozenset({"cell_executions"})
 _MLFLOW_TABLES = frozenset({"experiments", "runs", "metrics", "params", "alembic_version"})
 
 
-def identify_sqlite_file(db_file: Path) -> None:
+def identify_sqlite_file(db_file: Path) -> str | None:
     """Refuse a file that is not an nbtrack store, reading it only (no pragma that writes).
 
     A missing or empty file, or an SQLite database without tables, is a new
     store; one with nbtrack's revision or tables is nbtrack's (a newer
     revision is :class:`~nbtrack.errors.SchemaMismatch`'s business later).
+    Returns the Alembic revision the file records (None for a new store).
 
     Raises
     ------
@@ -115,11 +136,11 @@ def identify_sqlite_file(db_file: Path) -> None:
         with db_file.open("rb") as fh:
             header = fh.read(len(_SQLITE_MAGIC))
     except FileNotFoundError:
-        return
+        return None
     except IsADirectoryError:
         raise NotAStore(str(db_file), "a folder", "name the folder that holds it") from None
     if not header:
-        return
+        return None
     if header != _SQLITE_MAGIC:
         raise NotAStore(str(db_file), "not an SQLite database", "name another file or folder")
     # mode=ro: no journal switch, no schema; immutable is not used, so a live WAL is read.
@@ -139,7 +160,7 @@ def identify_sqlite_file(db_file: Path) -> None:
     finally:
         conn.close()
     if not tables or revision in REVISIONS or tables & _NBTRACK_TABLES:
-        return
+        return revision
     if tables >= _MLFLOW_TABLES:
         raise NotAStore(
             str(db_file),
@@ -168,7 +189,7 @@ def _is_wal_file(db_file: Path) -> bool:
 def _switch_to_wal(db_file: Path) -> None:
     import sqlite3
 
-    with _file_lock(db_file, "set up"):
+    with file_lock(db_file, "set up"):
         if _is_wal_file(db_file):
             return  # another process switched it while we waited
         conn = sqlite3.connect(db_file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -179,7 +200,8 @@ def _switch_to_wal(db_file: Path) -> None:
 
 
 @contextlib.contextmanager
-def _file_lock(db_file: Path, doing: str) -> Iterator[None]:
+def file_lock(db_file: Path, doing: str) -> Iterator[None]:
+    """Hold the lock file beside ``db_file`` (setting up or upgrading the store)."""
     from filelock import FileLock, Timeout
 
     try:
@@ -193,6 +215,9 @@ def _file_lock(db_file: Path, doing: str) -> Iterator[None]:
 
 def current_revision(conn: Connection) -> str | None:
     """Return the Alembic revision recorded in the database, None for an empty one."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
     except (OperationalError, ProgrammingError):
@@ -238,10 +263,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def _migration_lock(engine: Engine) -> Iterator[None]:
     db_file = sqlite_path(str(engine.url))
     if db_file is not None:
-        with _file_lock(db_file, "upgrade"):
+        with file_lock(db_file, "upgrade"):
             yield
         return
     if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK_ID})
             conn.commit()

@@ -5,7 +5,9 @@ thousands of times a second; SQLAlchemy's per-statement execution machinery
 costs more than SQLite itself there. These paths take a pooled connection,
 run plain SQL with ``?`` placeholders (rewritten for drivers that use
 ``%s``), and commit. Errors come out as SQLAlchemy's exception classes so
-callers catch one family whichever path wrote.
+callers catch one family whichever path wrote; SQLAlchemy is imported only
+when such an error happens, because a SQLite store at the current schema
+opens and writes without loading it (:class:`Database`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import exc as sa_exc
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 __all__ = [
+    "Database",
+    "EngineDatabase",
     "RawCursor",
     "cursor_of",
+    "database_of",
     "raw_read",
     "raw_transaction",
     "release_held",
@@ -34,6 +37,56 @@ __all__ = [
 _LOCK_RETRIES = 3
 _held: dict[tuple[int, int], tuple[int, Any, Any]] = {}
 _write_locks: dict[int, threading.RLock] = {}
+_wrappers: dict[int, EngineDatabase] = {}
+
+
+class Database(Protocol):
+    """Where the raw paths get DBAPI connections: an engine's pool, or a SQLite file.
+
+    ``dialect_name`` is ``"sqlite"`` or ``"postgresql"``; ``dbapi`` is the
+    driver module (its ``IntegrityError`` and ``OperationalError`` are caught).
+    """
+
+    dialect_name: str
+    qmark: bool
+    dbapi: Any
+
+    def connect(self) -> Any:
+        """Return a new DBAPI connection (autocommit off on PostgreSQL, as drivers do)."""
+        ...
+
+
+class EngineDatabase:
+    """A SQLAlchemy engine seen as a :class:`Database` (connections from its pool)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect_name: str = engine.dialect.name
+        self.qmark = engine.dialect.paramstyle == "qmark"
+        self.dbapi: Any = engine.dialect.loaded_dbapi
+
+    def connect(self) -> Any:
+        """Check a connection out of the engine's pool."""
+        return self.engine.raw_connection()
+
+
+def database_of(source: Database | Engine) -> Database:
+    """Return ``source`` as a :class:`Database` (an engine is wrapped, once)."""
+    if not hasattr(source, "raw_connection"):
+        return source
+    engine = cast("Engine", source)
+    wrapper = _wrappers.get(id(engine))
+    if wrapper is None or wrapper.engine is not engine:
+        wrapper = _wrappers[id(engine)] = EngineDatabase(engine)
+    return wrapper
+
+
+def _reraise(err: Exception, integrity: bool) -> NoReturn:
+    # Imported here: only a failed statement pays for loading SQLAlchemy.
+    from sqlalchemy import exc as sa_exc
+
+    cls = sa_exc.IntegrityError if integrity else sa_exc.OperationalError
+    raise cls(None, None, err) from err
 
 
 class RawCursor:
@@ -78,23 +131,24 @@ class RawCursor:
 
 
 @contextlib.contextmanager
-def raw_transaction(engine: Engine) -> Iterator[RawCursor]:
+def raw_transaction(source: Database | Engine) -> Iterator[RawCursor]:
     """Yield a cursor inside a write transaction; commit on success, roll back on error.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE`` so concurrent
     writers queue on the busy timeout; a "database is locked" that still
     escapes (the timeout expired) is retried a few times before it surfaces.
     """
-    with write_lock(engine), _transaction(engine) as cur:
+    db = database_of(source)
+    with write_lock(db), _transaction(db) as cur:
         yield cur
 
 
 @contextlib.contextmanager
-def _transaction(engine: Engine) -> Iterator[RawCursor]:
-    sqlite = engine.dialect.name == "sqlite"
-    dbapi = engine.dialect.loaded_dbapi
+def _transaction(db: Database) -> Iterator[RawCursor]:
+    sqlite = db.dialect_name == "sqlite"
+    dbapi = db.dbapi
     for attempt in range(_LOCK_RETRIES + 1):
-        conn = _checkout(engine)
+        conn = _checkout(db)
         cursor = conn.cursor()
         try:
             if sqlite:
@@ -106,26 +160,22 @@ def _transaction(engine: Engine) -> Iterator[RawCursor]:
             if "locked" in str(err) and attempt < _LOCK_RETRIES:
                 time.sleep(0.05 * (attempt + 1))
                 continue
-            raise sa_exc.OperationalError(None, None, err) from err
+            _reraise(err, integrity=False)
     try:
-        yield RawCursor(
-            cursor,
-            qmark=engine.dialect.paramstyle == "qmark",
-            postgres=engine.dialect.name == "postgresql",
-        )
+        yield RawCursor(cursor, qmark=db.qmark, postgres=db.dialect_name == "postgresql")
         conn.commit()
     except dbapi.IntegrityError as err:
         conn.rollback()
-        raise sa_exc.IntegrityError(None, None, err) from err
+        _reraise(err, integrity=True)
     except dbapi.OperationalError as err:
         conn.rollback()
-        raise sa_exc.OperationalError(None, None, err) from err
+        _reraise(err, integrity=False)
     except BaseException:
         conn.rollback()
         raise
     finally:
         cursor.close()
-        _checkin(engine, conn)
+        _checkin(db, conn)
 
 
 def cursor_of(conn: Connection) -> RawCursor:
@@ -137,53 +187,56 @@ def cursor_of(conn: Connection) -> RawCursor:
     )
 
 
-def write_lock(engine: Engine) -> threading.RLock:
-    """Return the lock that serialises this process's write transactions on ``engine``.
+def write_lock(source: Database | Engine) -> threading.RLock:
+    """Return the lock that serialises this process's write transactions on ``source``.
 
     Threads of one process queue here, where the hand-over is immediate,
     instead of on SQLite's busy handler, which sleeps in steps of milliseconds.
     Other processes still meet through the database's own locking.
     """
-    lock = _write_locks.get(id(engine))
+    db = database_of(source)
+    lock = _write_locks.get(id(db))
     if lock is None:
-        lock = _write_locks.setdefault(id(engine), threading.RLock())
+        lock = _write_locks.setdefault(id(db), threading.RLock())
     return lock
 
 
 @contextlib.contextmanager
-def raw_read(engine: Engine) -> Iterator[RawCursor]:
-    """Yield a cursor for reads of a single consistent statement (no explicit transaction)."""
-    conn = _checkout(engine)
+def raw_read(source: Database | Engine, snapshot: bool = False) -> Iterator[RawCursor]:
+    """Yield a cursor for reads: of a single consistent statement, or with ``snapshot``
+    of several that see one state of the database (a read transaction on SQLite;
+    PostgreSQL's driver opens one anyway)."""
+    db = database_of(source)
+    sqlite = db.dialect_name == "sqlite"
+    conn = _checkout(db)
     cursor = conn.cursor()
     try:
-        yield RawCursor(
-            cursor,
-            qmark=engine.dialect.paramstyle == "qmark",
-            postgres=engine.dialect.name == "postgresql",
-        )
+        if snapshot and sqlite:
+            cursor.execute("BEGIN")
+        yield RawCursor(cursor, qmark=db.qmark, postgres=db.dialect_name == "postgresql")
     finally:
         cursor.close()
-        if engine.dialect.name != "sqlite":
-            conn.rollback()  # end the transaction the driver opened implicitly
-        _checkin(engine, conn)
+        if not sqlite or snapshot:
+            conn.rollback()  # end the read transaction
+        _checkin(db, conn)
 
 
-def _checkout(engine: Engine) -> Any:
+def _checkout(db: Database) -> Any:
     # On SQLite each thread keeps one connection for its writes: checking one
     # out of the pool per transaction costs about as much as the commit.
-    if engine.dialect.name == "sqlite":
-        entry = _held.pop((id(engine), threading.get_ident()), None)
-        if entry is not None and entry[0] == os.getpid() and entry[1] is engine:
+    if db.dialect_name == "sqlite":
+        entry = _held.pop((id(db), threading.get_ident()), None)
+        if entry is not None and entry[0] == os.getpid() and entry[1] is db:
             return entry[2]
-    return engine.raw_connection()
+    return db.connect()
 
 
-def _checkin(engine: Engine, conn: Any) -> None:
-    key = (id(engine), threading.get_ident())
-    if engine.dialect.name != "sqlite" or key in _held:
+def _checkin(db: Database, conn: Any) -> None:
+    key = (id(db), threading.get_ident())
+    if db.dialect_name != "sqlite" or key in _held:
         conn.close()
         return
-    _held[key] = (os.getpid(), engine, conn)
+    _held[key] = (os.getpid(), db, conn)
     if len(_held) > 64:  # threads come and go: return connections of dead ones
         alive = {t.ident for t in threading.enumerate()}
         for stale in [k for k in _held if k[1] not in alive]:
@@ -195,7 +248,8 @@ def _release(entry: tuple[int, Any, Any]) -> None:
         entry[2].close()
 
 
-def release_held(engine: Engine) -> None:
-    """Return every connection held for ``engine`` (before disposing of it)."""
-    for key in [k for k in _held if k[0] == id(engine)]:
+def release_held(source: Database | Engine) -> None:
+    """Return every connection held for ``source`` (before disposing of it)."""
+    db = database_of(source)
+    for key in [k for k in _held if k[0] == id(db)]:
         _release(_held.pop(key))

@@ -12,10 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from nbtrack.entities import Dataset, DatasetInput, Run, RunData, RunInfo, RunInputs
-from nbtrack.store.sql import schema as s
 from nbtrack.store.sql.raw import cursor_of
 
 if TYPE_CHECKING:
@@ -140,20 +137,17 @@ def load_data(cur: RawCursor, by_id: dict[str, RunData]) -> None:
             data.metric_times[key] = (timestamp, step)
 
 
-def load_inputs(conn: Connection, run_id: str) -> RunInputs:
+def load_inputs(cur: RawCursor, run_id: str) -> RunInputs:
     """Return the datasets a run used."""
-    rows = conn.execute(
-        select(s.datasets, s.run_inputs.c.tags)
-        .join(s.run_inputs, s.run_inputs.c.dataset_uuid == s.datasets.c.dataset_uuid)
-        .where(s.run_inputs.c.run_uuid == run_id)
-        .order_by(s.datasets.c.name)
-    ).all()
+    rows = cur.execute(
+        'SELECT d.name, d.digest, d.source_type, d.source, d."schema", d.profile, i.tags '
+        "FROM run_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid "
+        "WHERE i.run_uuid = ? ORDER BY d.name",
+        (run_id,),
+    ).fetchall()
     return RunInputs(
         [
-            DatasetInput(
-                Dataset(r.name, r.digest, r.source_type, r.source, r.schema, r.profile),
-                json.loads(r.tags),
-            )
-            for r in rows
+            DatasetInput(Dataset(name, digest, kind, source, schema, profile), json.loads(tags))
+            for name, digest, kind, source, schema, profile, tags in rows
         ]
     )
