@@ -139,6 +139,7 @@ _SUBMODULES = (
     "env",
     "errors",
     "exceptions",
+    "lightgbm",
     "models",
     "prompts",
     "pyfunc",
@@ -146,6 +147,7 @@ _SUBMODULES = (
     "store",
     "tracking",
     "uris",
+    "xgboost",
 )
 _ALIASES: dict[str, str] = {}
 

@@ -38,6 +38,7 @@ ENTRY_POINT_GROUP = "nbtrack.autolog"
 _BUILTINS: dict[str, str] = {
     "sklearn": "nbtrack.autologging.sklearn",
     "lightgbm": "nbtrack.autologging.lightgbm",
+    "xgboost": "nbtrack.autologging.xgboost",
 }
 
 
@@ -185,7 +186,7 @@ def autolog(
         Log the fitted model as the artifact ``model`` (loadable with
         ``nbt.load_model``).
     frameworks:
-        Names of the integrations to act on (``"sklearn"``, ``"lightgbm"``);
+        Names of the integrations to act on (``"sklearn"``, ``"lightgbm"``, ``"xgboost"``);
         all known ones when None.
     silent:
         Emit no warnings from autologging.

@@ -19,16 +19,14 @@ its result and its exceptions are untouched.
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbtrack._validation import captured_param
+from nbtrack.autologging.boosting import Training, TrainPatcher
 from nbtrack.autologging.patches import Patches
-from nbtrack.autologging.session import Session, Warner, begin, fail, finish, new_params
+from nbtrack.autologging.session import Session, Warner, log_model_into, new_params
 from nbtrack.autologging.session import client as fluent_client
 from nbtrack.entities import Metric, Param, RunTag
 
@@ -38,12 +36,11 @@ if TYPE_CHECKING:
 __all__ = ["MODEL_ARTIFACT", "MODULE", "disable", "enable", "is_enabled"]
 
 MODULE = "lightgbm"
-#: The booster, in LightGBM's own text format.
-MODEL_ARTIFACT = "lightgbm-model.txt"
+#: The model's artifact folder (the ``lightgbm`` flavor), as MLflow's autolog names it.
+MODEL_ARTIFACT = "model"
 _ESTIMATORS = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
 _BAD_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
 
-_local = threading.local()
 _config: AutologConfig | None = None
 _patched = Patches()
 
@@ -70,8 +67,9 @@ def enable(config: AutologConfig) -> None:
     import lightgbm.engine
     import lightgbm.sklearn
 
+    patcher = TrainPatcher(MODULE, _Hooks(), _warn)
     original_train = lightgbm.engine.train
-    wrapped = _wrap_train(original_train)
+    wrapped = patcher.wrap_train(original_train, is_enabled)
     # The sklearn API calls the name it imported into its own module.
     for owner in (lightgbm, lightgbm.engine, lightgbm.sklearn):
         if getattr(owner, "train", None) is original_train:
@@ -80,7 +78,7 @@ def enable(config: AutologConfig) -> None:
         cls = getattr(lightgbm.sklearn, name, None)
         if cls is not None and "fit" in cls.__dict__:
             original_fit = cls.__dict__["fit"]
-            _patched.replace(cls, "fit", original_fit, _wrap_fit(original_fit))
+            _patched.replace(cls, "fit", original_fit, patcher.wrap_fit(original_fit))
 
 
 def disable() -> None:
@@ -90,95 +88,35 @@ def disable() -> None:
     _patched.restore()
 
 
-def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        # Only the outermost fit names the run (LGBMClassifier.fit calls LGBMModel.fit).
-        outer = getattr(_local, "estimator", None) is None
-        if outer:
-            _local.estimator = self
-            _local.fit_data = args[0] if args else kwargs.get("X")
+class _Hooks:
+    """LightGBM's part: its ``record_evaluation`` callback, and what a training logs."""
+
+    def record(self, kwargs: dict[str, Any], evals: dict[str, Any]) -> dict[str, Any]:
+        """Add LightGBM's ``record_evaluation`` callback, which fills ``evals`` per iteration."""
         try:
-            return original(self, *args, **kwargs)
-        finally:
-            if outer:
-                _local.estimator = None
-                _local.fit_data = None
+            import lightgbm
 
-    return fit
+            callbacks = list(kwargs.get("callbacks") or [])
+            callbacks.append(lightgbm.record_evaluation(evals))
+            return {**kwargs, "callbacks": callbacks}
+        except Exception as exc:  # guard: without the recorder the training still runs
+            _warn("record the evaluation metrics", exc)
+            return kwargs
 
-
-def _wrap_train(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def train(params: dict[str, Any], train_set: Any, *args: Any, **kwargs: Any) -> Any:
-        depth = getattr(_local, "depth", 0)
-        if depth or _config is None:
-            return original(params, train_set, *args, **kwargs)
-        _local.depth = 1
-        try:
-            session = _begin()
-            evals: dict[str, dict[str, list[float]]] = {}
-            if session is not None:
-                kwargs = _with_recorder(kwargs, evals)
-            try:
-                booster = original(params, train_set, *args, **kwargs)
-            except BaseException as error:
-                if session is not None:
-                    fail(session, error, _warn)
-                raise
-            if session is not None:
-                finish(
-                    session,
-                    lambda: _log(session, params, train_set, args, kwargs, evals, booster),
-                    "the lightgbm training",
-                    _warn,
-                )
-            return booster
-        finally:
-            _local.depth = 0
-
-    train.__nbtrack_original__ = original  # type: ignore[attr-defined]
-    return train
+    def log(self, session: Session, training: Training) -> None:
+        """Params, per-iteration metrics, data shape and digest, then the model."""
+        _log(session, training)
 
 
-def _with_recorder(kwargs: dict[str, Any], evals: dict[str, Any]) -> dict[str, Any]:
-    """Add LightGBM's ``record_evaluation`` callback, which fills ``evals`` per iteration."""
-    try:
-        import lightgbm
-
-        callbacks = list(kwargs.get("callbacks") or [])
-        callbacks.append(lightgbm.record_evaluation(evals))
-        return {**kwargs, "callbacks": callbacks}
-    except Exception as exc:  # guard: without the recorder the training still runs
-        _warn("record the evaluation metrics", exc)
-        return kwargs
-
-
-def _run_name() -> str:
-    estimator = getattr(_local, "estimator", None)
-    return type(estimator).__name__ if estimator is not None else "lightgbm"
-
-
-def _begin() -> Session | None:
-    return begin(_run_name(), {"nbtrack.autolog": "lightgbm"}, _warn)
-
-
-def _log(
-    session: Session,
-    params: dict[str, Any],
-    train_set: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    evals: dict[str, dict[str, list[float]]],
-    booster: Any,
-) -> None:
+def _log(session: Session, training: Training) -> None:
     from nbtrack.autologging.sklearn import data_digest
 
     client = fluent_client()
-    estimator = getattr(_local, "estimator", None)
-    values: dict[str, Any] = dict(params or {})
+    estimator = training.estimator
+    values: dict[str, Any] = dict(training.params)
     if estimator is not None:
         values.update(estimator.get_params(deep=False))
+    args, kwargs = training.args, training.kwargs
     rounds = args[0] if args else kwargs.get("num_boost_round", 100)
     values.setdefault("num_boost_round", rounds)
     logged = {k: captured_param(k, v) for k, v in values.items() if not callable(v)}
@@ -187,9 +125,9 @@ def _log(
         cls = type(estimator)
         tags["estimator_name"] = cls.__name__
         tags["estimator_class"] = f"{cls.__module__}.{cls.__qualname__}"
-    data = getattr(_local, "fit_data", None)
+    data = training.fit_data
     if data is None:
-        data = getattr(train_set, "data", None)
+        data = getattr(training.train_set, "data", None)
     if data is not None and hasattr(data, "shape"):
         logged["training_data.shape"] = str(data.shape)
         digest = data_digest(data)
@@ -199,11 +137,11 @@ def _log(
     now = int(time.time() * 1000)
     metrics = [
         Metric(_metric_key(f"{dataset}-{name}"), float(value), now, step)
-        for dataset, by_name in evals.items()
+        for dataset, by_name in training.evals.items()
         for name, series in by_name.items()
         for step, value in enumerate(series)
     ]
-    best = getattr(booster, "best_iteration", 0)
+    best = getattr(training.booster, "best_iteration", 0)
     if best and best > 0:
         metrics.append(Metric("best_iteration", float(best), now, 0))
     client.log_batch(
@@ -213,7 +151,7 @@ def _log(
         tags=[RunTag(k, v) for k, v in tags.items()],
     )
     if _config is not None and _config.log_models:
-        client.log_text(session.run_id, booster.model_to_string(), MODEL_ARTIFACT)
+        log_model_into(session, estimator if estimator is not None else training.booster, MODULE)
 
 
 def _metric_key(key: str) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "end",
     "fail",
     "finish",
+    "log_model_into",
     "new_params",
 ]
 
@@ -133,3 +134,18 @@ def new_params(session: Session, client: Client, params: dict[str, str]) -> dict
         return params
     existing = client.get_run(session.run_id).data.params
     return {k: v for k, v in params.items() if k not in existing}
+
+
+def log_model_into(session: Session, model: Any, flavor: str | None = None) -> None:
+    """Log ``model`` as the artifact ``model`` of the session's run, if that run is the active one.
+
+    ``log_model`` writes into the fluent API's active run; a training inside
+    another thread's or an ended run logs no model rather than a wrong one.
+    """
+    from nbtrack.models import log_model
+    from nbtrack.tracking import fluent
+
+    active = fluent.active_run()
+    if active is None or active.info.run_id != session.run_id:
+        return
+    log_model(model, "model", flavor=flavor)

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack._validation import captured_param
 from nbtrack.autologging.patches import Patches
-from nbtrack.autologging.session import Session, Warner, begin, fail, finish, new_params
+from nbtrack.autologging.session import (
+    Session,
+    Warner,
+    begin,
+    fail,
+    finish,
+    log_model_into,
+    new_params,
+)
 from nbtrack.autologging.session import client as fluent_client
 from nbtrack.entities import Metric, Param, RunStatus, RunTag
 
@@ -243,7 +251,7 @@ def _log_fit(
     if hasattr(estimator, "cv_results_"):
         _log_candidates(session.run_id, estimator)
     if _config is not None and _config.log_models:
-        _log_model(session, estimator)
+        log_model_into(session, estimator)
 
 
 def _training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
@@ -413,16 +421,6 @@ def _log_candidates(parent_run_id: str, search: Any) -> None:
             "nbtrack.autolog.note",
             f"{len(candidates)} candidates; child runs logged for the first {MAX_CHILD_RUNS}",
         )
-
-
-def _log_model(session: Session, estimator: Any) -> None:
-    from nbtrack.models import log_model
-    from nbtrack.tracking import fluent
-
-    active = fluent.active_run()
-    if active is None or active.info.run_id != session.run_id:
-        return
-    log_model(estimator, "model")
 
 
 def _log_metric_call(name: str, value: Any) -> None:

@@ -36,9 +36,18 @@ def _check_destination(path: Path) -> None:
 def _example_output(model: Any, flavor_name: str, data: Any, options: dict[str, Any]) -> Any:
     # Only estimators are cheap and side-effect free to call here; a PythonModel
     # would need its load_context first.
-    if flavor_name != "sklearn":
+    if flavor_name == "sklearn":
+        predict = getattr(model, options.get("pyfunc_predict_fn", "predict"))
+    elif flavor_name == "lightgbm":
+        from nbtrack.models.flavors.lightgbm import LightgbmPredictor
+
+        predict = LightgbmPredictor(model).predict
+    elif flavor_name == "xgboost":
+        from nbtrack.models.flavors.xgboost import XgboostPredictor
+
+        predict = XgboostPredictor(model).predict
+    else:
         return None
-    predict = getattr(model, options.get("pyfunc_predict_fn", "predict"))
     try:
         return predict(data)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -56,9 +56,12 @@ def test_sklearn_api_fit_logs_params_metrics_per_iteration_and_model(
     expected = model.evals_result_["valid_0"]["multi_logloss"]
     assert [m.value for m in history] == pytest.approx(expected)
 
-    local = client.download_artifacts(run.info.run_id, MODEL_ARTIFACT, tmp_dir / "dl")
-    booster = lightgbm.Booster(model_file=local)
-    assert np.allclose(booster.predict(X), model.predict_proba(X))
+    # The estimator, in the lightgbm flavor: loaded back as itself and as a pyfunc model.
+    uri = f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
+    assert nbtrack.models.get_model_info(uri).flavors.keys() == {"python_function", "lightgbm"}
+    assert (nbtrack.load_model(uri).predict(X) == model.predict(X)).all()
+    restored = nbtrack.lightgbm.load_model(uri)
+    assert np.allclose(restored.predict_proba(X), model.predict_proba(X))
 
 
 def test_native_train_logs_a_run_named_lightgbm(iris: tuple[Any, Any], client: Any) -> None:

@@ -269,10 +269,11 @@ def test_sklearn_imported_after_autolog_is_patched_on_import(tmp_dir: Path) -> N
         from nbtrack.autologging import autolog, status
         autolog(log_models=False)
         assert "sklearn" not in sys.modules and "lightgbm" not in sys.modules
-        assert status() == "on (lightgbm (on import), sklearn (on import))", status()
+        expected = "on (lightgbm (on import), sklearn (on import), xgboost (on import))"
+        assert status() == expected, status()
         from sklearn.datasets import load_iris
         from sklearn.linear_model import LogisticRegression
-        assert status() == "on (sklearn, lightgbm (on import))", status()
+        assert status() == "on (sklearn, lightgbm (on import), xgboost (on import))", status()
         X, y = load_iris(return_X_y=True)
         LogisticRegression(max_iter=300).fit(X, y)
         run = nbtrack.last_active_run()
@@ -314,7 +315,7 @@ def test_track_autolog_in_a_real_kernel(tmp_dir: Path, monkeypatch: pytest.Monke
         nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_dir)}}
     ).execute()
     status_text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "autolog: on (sklearn, lightgbm (on import))" in status_text
+    assert "autolog: on (sklearn, lightgbm (on import), xgboost (on import))" in status_text
     client = nbtrack.Client(str(store))
     (run,) = _runs(client)
     assert (run.info.run_name, run.info.status) == ("Pipeline", "FINISHED")

@@ -256,7 +256,8 @@ class _EchoFlavor:
 
 
 def test_flavor_registry_accepts_plugins(tmp_path: Path) -> None:
-    assert [f.name for f in registered_flavors()][:3] == ["sklearn", "python_model", "callable"]
+    builtins = ["lightgbm", "xgboost", "sklearn", "python_model", "callable"]
+    assert [f.name for f in registered_flavors()][:5] == builtins
     register_flavor(_EchoFlavor())
     try:
         assert get_flavor("echo_test").name == "echo_test"

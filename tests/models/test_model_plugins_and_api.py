@@ -70,7 +70,8 @@ def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_entry_point_flavor_saves_and_loads(plugin_on_path: Path, tmp_path: Path) -> None:
     with pytest.warns(NbtrackWarning, match="nbt_no_such_module_xyz"):
         names = [f.name for f in flavors.registered_flavors()]
-    assert names[:3] == ["sklearn", "python_model", "callable"] and "upper_test" in names
+    builtins = ["lightgbm", "xgboost", "sklearn", "python_model", "callable"]
+    assert names[:5] == builtins and "upper_test" in names
     nbm.save_model("UPPER", tmp_path / "m")
     assert (tmp_path / "m" / "marker.txt").read_text() == "upper"
     assert nbm.load_model(tmp_path / "m").predict(["a", "b"]) == ["A", "B"]
@@ -136,6 +137,8 @@ def test_registering_first_keeps_builtins_first(monkeypatch: pytest.MonkeyPatch)
     assert flavors.flavor_for_model(sum).name == "mine_test"
     assert flavors.flavor_for_model(len).name == "callable"
     assert [f.name for f in flavors.registered_flavors()] == [
+        "lightgbm",
+        "xgboost",
         "sklearn",
         "python_model",
         "callable",

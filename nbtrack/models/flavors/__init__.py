@@ -110,10 +110,14 @@ def _load_builtins() -> None:
     global _builtins_loaded
     if not _builtins_loaded:
         _builtins_loaded = True
+        from nbtrack.models.flavors.lightgbm import LIGHTGBM
         from nbtrack.models.flavors.python_model import CALLABLE, PYTHON_MODEL
         from nbtrack.models.flavors.sklearn import SKLEARN
+        from nbtrack.models.flavors.xgboost import XGBOOST
 
-        for flavor in (SKLEARN, PYTHON_MODEL, CALLABLE):
+        # LightGBM's and XGBoost's estimators are scikit-learn estimators too: their own
+        # flavors are asked before sklearn's.
+        for flavor in (LIGHTGBM, XGBOOST, SKLEARN, PYTHON_MODEL, CALLABLE):
             _registry.setdefault(flavor.name, flavor)
 
 
@@ -172,7 +176,7 @@ def flavor_for_model(model: Any) -> Flavor:
             return flavor
     raise InvalidInput(
         f"Cannot save a {type(model).__module__}.{type(model).__qualname__}: it is not a "
-        "scikit-learn estimator, an nbtrack.pyfunc.PythonModel or a callable"
+        "scikit-learn, LightGBM or XGBoost model, an nbtrack.pyfunc.PythonModel or a callable"
     )
 
 
