@@ -143,11 +143,11 @@ def test_show_unknown_and_too_short_ids(invoke, seeded) -> None:
 
 def test_show_ambiguous_prefix(invoke, store_uri, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbtrack
-    from nbtrack.store.sql import store as sql_store
+    from nbtrack.store.sql import core as sql_core
 
     ids = iter(["abcd" + "1" * 28, "abcd" + "2" * 28])
     fake = types.SimpleNamespace(uuid4=lambda: uuid.UUID(next(ids)))
-    monkeypatch.setattr(sql_store, "uuid", fake)
+    monkeypatch.setattr(sql_core, "uuid", fake)
     client = nbtrack.Client(store_uri)
     client.create_run("0", run_name="one")
     client.create_run("0", run_name="two")
