@@ -7,13 +7,19 @@ signature and input example. Errors have MLflow's body,
 the size limit, 415 for a content type other than JSON or CSV, 500 when the
 model itself fails. The server keeps serving after any of them.
 
-Starlette rather than FastAPI: the protocol has four fixed routes and no
-validation a schema library would add, and every layer counts when a request
-is scored in a tenth of a millisecond. Small JSON bodies are parsed on the
-event loop; every prediction (the numpy fast path included) runs in the
-thread pool, in one hop per request, so that a slow model never stops
-``/ping`` or another request from being answered: the model's code is
-arbitrary, and a fast path that is fast for one estimator is not for another.
+Every prediction (the numpy fast path included) runs in a worker thread of
+a small pool that belongs to the app, so a slow model never stops ``/ping``
+or another request from being answered: the model's code is arbitrary, and a
+fast path that is fast for one estimator is not for another. Small JSON
+bodies are parsed on the event loop, then scored in one hop to the pool.
+
+What a request costs besides the model: ``POST /invocations`` and ``GET
+/ping`` are answered by :class:`ScoringApp` itself, in raw ASGI; Starlette
+serves the other routes and the errors (404, 405). Starlette's routing,
+``Request`` and ``Response`` on every request, and anyio's thread hop, cost
+more than scoring a 1-row body with a linear model; the pool is a plain
+:class:`~concurrent.futures.ThreadPoolExecutor` reached with
+``loop.run_in_executor``.
 
 ``uvicorn --factory nbtrack.serving.app:app_from_env`` builds the app from
 :data:`ENV_MODEL_URI` in each worker process, which is how ``nbtrack serve
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
 
     from nbtrack.models.pyfunc import PyFuncModel
 
@@ -42,8 +49,10 @@ __all__ = [
     "ENV_MAX_BODY_BYTES",
     "ENV_MODEL_URI",
     "MAX_BODY_BYTES",
+    "ScoringApp",
     "app_from_env",
     "create_app",
+    "default_threads",
     "freeze_heap",
     "metadata_document",
 ]
@@ -59,6 +68,8 @@ _logger = logging.getLogger(__name__)
 # Bodies up to this size are parsed on the event loop; bigger ones in a thread,
 # so that decoding megabytes of JSON does not stall /ping.
 _INLINE_BYTES = 1024 * 1024
+_PING_PATHS = frozenset({"/ping", "/health"})
+_JSON_BYTES = JSON.encode()
 
 
 def metadata_document(model: PyFuncModel) -> dict[str, Any]:
@@ -102,7 +113,102 @@ def _serving_example(model: PyFuncModel) -> Any:
         return None  # a missing or broken example file must not stop the server
 
 
-def create_app(model: PyFuncModel | Scorer, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+def default_threads() -> int:
+    """Worker threads of a scoring app by default: one per CPU, at most 4.
+
+    A model that holds the GIL (most scikit-learn calls on small inputs)
+    gains nothing from more threads, only their switching; one that waits
+    (on a remote service, or in numpy code that releases the GIL) can use a
+    few. The bound keeps a burst of requests from starting dozens of threads.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class ScoringApp:
+    """The scoring server's ASGI app; build it with :func:`create_app`.
+
+    Parameters
+    ----------
+    scorer:
+        The model behind the protocol.
+    max_body_bytes:
+        Requests with a larger body get 413.
+    threads:
+        Size of the pool that runs predictions (default :func:`default_threads`).
+
+    Attributes
+    ----------
+    scorer:
+        The :class:`Scorer` it serves.
+    """
+
+    def __init__(
+        self, scorer: Scorer, max_body_bytes: int = MAX_BODY_BYTES, threads: int | None = None
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.scorer = scorer
+        self._limit = max_body_bytes
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads or default_threads(), thread_name_prefix="nbtrack-predict"
+        )
+        self._routes = _routes(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one ASGI connection: the two hot routes here, the rest through Starlette."""
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if path == "/invocations" and method == "POST":
+                await self.invocations(scope, receive, send)
+                return
+            if method == "GET" and path in _PING_PATHS:
+                await self.ping(scope, receive, send)
+                return
+        await self._routes(scope, receive, send)
+
+    async def ping(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /ping`` and ``/health``: 200 once the model is loaded, which it is by now."""
+        await _respond(send, 200, b"\n")
+
+    async def invocations(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /invocations``: 4xx for the client's faults, 500 for the model's."""
+        import asyncio
+
+        scorer = self.scorer
+        try:
+            headers = _headers(scope)
+            kind = media_type(headers.get(b"content-type", b"").decode("latin-1") or None)
+            body = await _read_body(receive, headers.get(b"content-length"), self._limit)
+            if body is None:
+                return  # the client went away before sending its body
+            loop = asyncio.get_running_loop()
+            if kind == JSON and len(body) <= _INLINE_BYTES:
+                parsed = scorer.parse_json(body)
+                answer = await loop.run_in_executor(self._pool, scorer.score_parsed, parsed)
+            elif kind == JSON:
+                answer = await loop.run_in_executor(self._pool, scorer.score_json, body)
+            else:
+                answer = await loop.run_in_executor(self._pool, scorer.score_csv, body)
+        except PayloadError as exc:
+            await _respond(send, exc.status, error_body(exc.error_code, exc.message))
+            return
+        # The server is a process boundary: whatever the model raises becomes a
+        # 500 with its message, and the next request is served as usual.
+        except Exception as exc:
+            _logger.exception("The model failed on a request")
+            message = f"The model failed: {type(exc).__name__}: {exc}"
+            await _respond(send, 500, error_body("INTERNAL_ERROR", message))
+            return
+        await _respond(send, 200, answer)
+
+    def close(self) -> None:
+        """Let the prediction threads end once the predictions in flight are done."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(
+    model: PyFuncModel | Scorer, max_body_bytes: int = MAX_BODY_BYTES, threads: int | None = None
+) -> ScoringApp:
     """Build the scoring app for a loaded model.
 
     Parameters
@@ -111,24 +217,29 @@ def create_app(model: PyFuncModel | Scorer, max_body_bytes: int = MAX_BODY_BYTES
         A :class:`~nbtrack.models.pyfunc.PyFuncModel` (or a :class:`Scorer` of one).
     max_body_bytes:
         Requests with a larger body get 413.
+    threads:
+        Threads that run predictions (default :func:`default_threads`).
 
     Returns
     -------
-    starlette.applications.Starlette
+    ScoringApp
+        An ASGI app.
     """
+    scorer = model if isinstance(model, Scorer) else Scorer(model)
+    return ScoringApp(scorer, max_body_bytes, threads)
+
+
+def _routes(app: ScoringApp) -> Starlette:
+    # Every route, the hot two included, so that HEAD, 404 and 405 keep
+    # Starlette's rules and MLflow's error body.
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.responses import Response
     from starlette.routing import Route
 
     from nbtrack import __version__
 
-    scorer = model if isinstance(model, Scorer) else Scorer(model)
-    metadata = json.dumps(metadata_document(scorer.model)).encode()
-
-    async def ping(request: Request) -> Response:
-        return Response(b"\n", media_type=JSON)
+    metadata = json.dumps(metadata_document(app.scorer.model)).encode()
 
     async def version(request: Request) -> Response:
         return Response(__version__, media_type="text/plain")
@@ -136,60 +247,66 @@ def create_app(model: PyFuncModel | Scorer, max_body_bytes: int = MAX_BODY_BYTES
     async def model_metadata(request: Request) -> Response:
         return Response(metadata, media_type=JSON)
 
-    async def invocations(request: Request) -> Response:
-        try:
-            kind = media_type(request.headers.get("content-type"))
-            body = await _read_body(request, max_body_bytes)
-            if kind == JSON and len(body) <= _INLINE_BYTES:
-                parsed = scorer.parse_json(body)
-                answer = await run_in_threadpool(scorer.score_parsed, parsed)
-            elif kind == JSON:
-                answer = await run_in_threadpool(scorer.score_json, body)
-            else:
-                answer = await run_in_threadpool(scorer.score_csv, body)
-        except PayloadError as exc:
-            return _error(exc.status, exc.error_code, exc.message)
-        # The server is a process boundary: whatever the model raises becomes a
-        # 500 with its message, and the next request is served as usual.
-        except Exception as exc:
-            _logger.exception("The model failed on a request")
-            return _error(500, "INTERNAL_ERROR", f"The model failed: {type(exc).__name__}: {exc}")
-        return Response(answer, media_type=JSON)
-
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         code = "ENDPOINT_NOT_FOUND" if status == 404 else "BAD_REQUEST"
         detail = getattr(exc, "detail", "") or "error"
-        return _error(status, code, f"{detail}: {request.method} {request.url.path}")
+        body = error_body(code, f"{detail}: {request.method} {request.url.path}")
+        return Response(body, status_code=status, media_type=JSON)
 
+    # Bound methods are not functions: Starlette calls them as ASGI apps.
     routes = [
-        Route("/invocations", invocations, methods=["POST"]),
-        Route("/ping", ping, methods=["GET"]),
-        Route("/health", ping, methods=["GET"]),
+        Route("/invocations", _Asgi(app.invocations), methods=["POST"]),
+        Route("/ping", _Asgi(app.ping), methods=["GET"]),
+        Route("/health", _Asgi(app.ping), methods=["GET"]),
         Route("/version", version, methods=["GET"]),
         Route("/metadata", model_metadata, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
 
 
-def _error(status: int, error_code: str, message: str) -> Response:
-    from starlette.responses import Response
+class _Asgi:
+    # Starlette wraps functions and methods as request handlers; an instance
+    # of a class with __call__ it mounts as an ASGI app.
+    def __init__(self, handler: Any) -> None:
+        self._handler = handler
 
-    return Response(error_body(error_code, message), status_code=status, media_type=JSON)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._handler(scope, receive, send)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    # ASGI servers give header names in lower case.
+    return dict(scope.get("headers") or ())
+
+
+async def _respond(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", _JSON_BYTES), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes | None:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadError(_too_large(int(declared), limit), status=413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadError(_too_large(size, limit), status=413)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(size: int, limit: int) -> str:
@@ -215,7 +332,7 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ScoringApp:
     """Build the app for the model named by :data:`ENV_MODEL_URI` (uvicorn's ``--factory``).
 
     Raises

@@ -22,6 +22,7 @@ from nbtrack.errors import NbtrackError
 
 if TYPE_CHECKING:
     from nbtrack.models.pyfunc import PyFuncModel
+    from nbtrack.serving.app import ScoringApp
 
 __all__ = ["ModelServer", "serve"]
 
@@ -50,8 +51,10 @@ class ModelServer:
         sock: socket.socket,
         model: PyFuncModel,
         temp_dir: str | None = None,
+        app: ScoringApp | None = None,
     ) -> None:
         self._server = server
+        self._app = app
         self._thread = thread
         self._socket = sock
         self._temp_dir = temp_dir
@@ -71,6 +74,8 @@ class ModelServer:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(_STOP_TIMEOUT_S)
         self._socket.close()
+        if self._app is not None:
+            self._app.close()
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
@@ -176,7 +181,7 @@ def serve(
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="nbtrack-serve", daemon=True
     )
-    handle = ModelServer(server, thread, sock, model, temp_dir)
+    handle = ModelServer(server, thread, sock, model, temp_dir, app)
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT_S
     while not server.started:
