@@ -23,6 +23,7 @@ __all__ = ["RestSource"]
 _ML = "/api/2.0/mlflow"
 _PAGE = 1000
 _HISTORY_PAGE = 25000
+_PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` = 'true'"
 
 
 class RestSource:
@@ -139,24 +140,32 @@ class RestSource:
         return sorted(out, key=lambda m: (m.creation_timestamp, m.model_id))
 
     def registered_models(self) -> list[RegisteredModel]:
-        """Every registered model and prompt."""
+        """Every registered model and prompt (an MLflow server leaves prompts out of a
+        search unless the filter names their tag, so there are two searches)."""
         from nbtrack.store import rest_json as j
 
         path = f"{_ML}/registered-models/search"
-        found = [
-            j.registered_model(m)
-            for m in self._pages("GET", path, {"max_results": _PAGE}, "registered_models")
-        ]
-        return sorted(found, key=lambda m: (m.creation_timestamp or 0, m.name))
+        found: dict[str, RegisteredModel] = {}
+        for extra in ({}, {"filter": _PROMPT_FILTER}):
+            body = {"max_results": _PAGE, **extra}
+            for item in self._pages("GET", path, body, "registered_models"):
+                model = j.registered_model(item)
+                found[model.name] = model
+        return sorted(found.values(), key=lambda m: (m.creation_timestamp or 0, m.name))
 
     def model_versions(self, name: str) -> list[ModelVersion]:
-        """The live versions of ``name`` by number."""
+        """The live versions of ``name`` (a model's or a prompt's) by number."""
         from nbtrack.store import rest_json as j
 
         escaped = name.replace("'", "\\'")
-        body = {"filter": f"name='{escaped}'", "max_results": 10000}
         path = f"{_ML}/model-versions/search"
-        found = [j.model_version(v) for v in self._pages("GET", path, body, "model_versions")]
+        found: dict[int, ModelVersion] = {}
+        for extra in ("", f" AND {_PROMPT_FILTER}"):
+            body = {"filter": f"name='{escaped}'{extra}", "max_results": 10000}
+            for item in self._pages("GET", path, body, "model_versions"):
+                version = j.model_version(item)
+                found[version.version] = version
         return sorted(
-            (v for v in found if v.current_stage != DELETED_STAGE), key=lambda v: v.version
+            (v for v in found.values() if v.current_stage != DELETED_STAGE),
+            key=lambda v: v.version,
         )

@@ -85,6 +85,8 @@ import json, os
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
+import mlflow
+mlflow.set_tracking_uri(os.environ["TRACKING_URI"])  # mlflow.genai reads prompts through it
 client = MlflowClient(os.environ["TRACKING_URI"])
 out = {"experiments": [], "runs": {}, "models": [], "prompts": []}
 for exp in client.search_experiments(view_type=ViewType.ALL):

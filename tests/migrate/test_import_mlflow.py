@@ -109,6 +109,7 @@ def server_source(mlflow_python: str, tmp_path_factory: pytest.TempPathFactory) 
         env=_clean_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its workers and job runners form one group to stop
     )
     url = f"http://127.0.0.1:{port}"
 
@@ -124,11 +125,12 @@ def server_source(mlflow_python: str, tmp_path_factory: pytest.TempPathFactory) 
         wait_until(healthy, 300, "mlflow server to answer /health")
         yield url, _build(mlflow_python, folder / "client", url)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # mlflow server stops its children on SIGINT
         try:
-            proc.wait(30)
+            proc.wait(60)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         log.close()
 
 
@@ -361,7 +363,9 @@ def test_import_from_an_mlflow_postgresql_database_in_a_read_only_session(
     sep = "&" if "?" in plain else "?"
     uri = f"{plain}{sep}options=-csearch_path%3D{schema}"
     try:
-        expected = _build(mlflow_python, tmp_path / "mlflow", uri)
+        # MLflow's venv has psycopg2, the driver MLflow names postgresql+psycopg2.
+        mlflow_uri = uri.replace("postgresql://", "postgresql+psycopg2://", 1)
+        expected = _build(mlflow_python, tmp_path / "mlflow", mlflow_uri)
 
         def digest() -> dict[str, str]:
             with psycopg.connect(uri) as conn:
