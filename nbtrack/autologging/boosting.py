@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nbtrack.autologging.patches import Patches
 from nbtrack.autologging.session import Session, Warner, begin, fail, finish
 
 __all__ = ["TrainHooks", "TrainPatcher", "Training"]
@@ -70,6 +71,31 @@ class TrainPatcher:
         self.hooks = hooks
         self.warn = warn
         self._local = threading.local()
+
+    def patch(
+        self,
+        patches: Patches,
+        train_modules: tuple[Any, ...],
+        estimators_module: Any,
+        estimator_names: tuple[str, ...],
+        enabled: Callable[[], bool],
+    ) -> None:
+        """Wrap ``train`` wherever ``train_modules`` refer to it, and the estimators' ``fit``.
+
+        The first of ``train_modules`` holds the original ``train``; the sklearn
+        API calls the name it imported into its own module, so every module
+        holding that same function gets the wrapper.
+        """
+        original_train = train_modules[0].train
+        wrapped = self.wrap_train(original_train, enabled)
+        for owner in train_modules:
+            if getattr(owner, "train", None) is original_train:
+                patches.replace(owner, "train", original_train, wrapped)
+        for name in estimator_names:
+            cls = getattr(estimators_module, name, None)
+            if cls is not None and "fit" in cls.__dict__:
+                original_fit = cls.__dict__["fit"]
+                patches.replace(cls, "fit", original_fit, self.wrap_fit(original_fit))
 
     def wrap_fit(self, original: Callable[..., Any]) -> Callable[..., Any]:
         """``fit`` that lets ``train`` know its estimator and ``X``, and logs once it returns.

@@ -68,17 +68,10 @@ def enable(config: AutologConfig) -> None:
     import lightgbm.sklearn
 
     patcher = TrainPatcher(MODULE, _Hooks(), _warn)
-    original_train = lightgbm.engine.train
-    wrapped = patcher.wrap_train(original_train, is_enabled)
-    # The sklearn API calls the name it imported into its own module.
-    for owner in (lightgbm, lightgbm.engine, lightgbm.sklearn):
-        if getattr(owner, "train", None) is original_train:
-            _patched.replace(owner, "train", original_train, wrapped)
-    for name in _ESTIMATORS:
-        cls = getattr(lightgbm.sklearn, name, None)
-        if cls is not None and "fit" in cls.__dict__:
-            original_fit = cls.__dict__["fit"]
-            _patched.replace(cls, "fit", original_fit, patcher.wrap_fit(original_fit))
+    patcher.patch(
+        _patched, (lightgbm.engine, lightgbm, lightgbm.sklearn), lightgbm.sklearn, _ESTIMATORS,
+        is_enabled,
+    )  # fmt: skip
 
 
 def disable() -> None:

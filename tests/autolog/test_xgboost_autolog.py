@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import xgboost
 from sklearn.datasets import load_iris
 
 import nbtrack
 from nbtrack.autologging import autolog, status
-
-xgboost = pytest.importorskip("xgboost")
 
 
 @pytest.fixture

@@ -43,7 +43,6 @@ def test_csv_in_chunks_to_csv_equals_one_predict(invoke, iris, tmp_path: Path) -
 
 
 def test_parquet_and_json_lines(invoke, iris, tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
     source = tmp_path / "rows.parquet"
     iris["X"].to_parquet(source, index=False)
     invoke("models", "predict", "-m", iris["run_uri"], "-i", str(source),

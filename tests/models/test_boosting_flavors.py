@@ -17,15 +17,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import lightgbm
 import numpy as np
 import pytest
+import xgboost
 from sklearn.datasets import load_iris
 
 import nbtrack as nbt
 from nbtrack.errors import NotFoundError
-
-lightgbm = pytest.importorskip("lightgbm")
-xgboost = pytest.importorskip("xgboost")
 
 pytestmark = pytest.mark.slow
 
