@@ -16,6 +16,8 @@ REVISIONS: tuple[str, ...] = (
     "0004_team_server",
     "0005_logged_models",
     "0006_sync_state",
+    "0007_read_write_paths",
+    "0008_traces",
 )
 HEAD = REVISIONS[-1]
 SCRIPT_LOCATION = str(Path(__file__).parent)
