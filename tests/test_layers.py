@@ -11,7 +11,16 @@ import pytest
 import nbtrack
 
 PACKAGE = Path(nbtrack.__file__).parent
-FEATURES = ("autologging", "evaluation", "prompts", "projects", "serving", "models", "migrate", "sync")
+FEATURES = (
+    "autologging",
+    "evaluation",
+    "prompts",
+    "projects",
+    "serving",
+    "models",
+    "migrate",
+    "sync",
+)
 FRONT_ENDS = ("nbtrack.widgets", "nbtrack.magics", "nbtrack.cli", "nbtrack.server")
 
 
