@@ -203,7 +203,7 @@ def test_quick_run_of_w1_w5_and_w6(tmp_path: Path) -> None:
         assert record["ok"] is True, record.get("error")
         assert record["lib"] == "nbtrack" and record["version"]
     assert w1["import_ms"] > 0 and w1["process_ms"] > w1["import_ms"]
-    assert 0 < w1["load_ext_ms"] < 10_000
+    assert w1["load_ext_ms"] > 0  # measured; its size is a figure for bench, not a test bound
     assert w5["size"] == 1_000 and w5["history_ms"] > 0
     assert w6["cells"] == 20 and w6["plain_cell_ms"] > 0
     # A %%track cell writes a run; the workload clamps noise to 0, so only it can be > 0 for sure.
