@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "JPY_SESSION_NAME",
+    "MLFLOW_DEPLOYMENTS_TARGET",
     "MLFLOW_TRACKING_PASSWORD",
     "MLFLOW_TRACKING_TOKEN",
     "MLFLOW_TRACKING_USERNAME",
@@ -11,6 +12,7 @@ __all__ = [
     "NBTRACK_EXPERIMENT_ID",
     "NBTRACK_EXPERIMENT_NAME",
     "NBTRACK_FLUSH_INTERVAL",
+    "NBTRACK_GATEWAY_URI",
     "NBTRACK_HTTP_RETRIES",
     "NBTRACK_HTTP_TIMEOUT",
     "NBTRACK_NOTEBOOK",
@@ -69,3 +71,7 @@ NBTRACK_SERVER_AUTH = "NBTRACK_SERVER_AUTH"
 #: The REST store's retry budget (attempts per request) and per-request timeout in seconds.
 NBTRACK_HTTP_RETRIES = "NBTRACK_HTTP_RETRIES"
 NBTRACK_HTTP_TIMEOUT = "NBTRACK_HTTP_TIMEOUT"
+#: The ``nbtrack gateway`` that ``gateway:<endpoint>`` models and ``get_deploy_client()`` use;
+#: MLflow's name for it is read when nbtrack's is unset.
+NBTRACK_GATEWAY_URI = "NBTRACK_GATEWAY_URI"
+MLFLOW_DEPLOYMENTS_TARGET = "MLFLOW_DEPLOYMENTS_TARGET"

@@ -105,6 +105,7 @@ COMMANDS = {
     "export": "nbtrack.cli.projects:export",
     "run": "nbtrack.cli.projects:run",
     "serve": "nbtrack.cli.serve:serve",
+    "gateway": "nbtrack.cli.gateway:gateway",
     "server": "nbtrack.cli.server:server",
     "db": "nbtrack.cli.db:db",
     "gc": "nbtrack.cli.gc:gc",

@@ -28,7 +28,7 @@ from typing import Any
 
 from nbtrack.errors import InvalidInput, ProviderError
 
-__all__ = ["OPENAI_HOST", "api_key", "post_json", "unexpected"]
+__all__ = ["OPENAI_HOST", "api_key", "check_key_transport", "post_json", "unexpected"]
 
 #: The one host ``OPENAI_API_KEY`` is sent to unless another variable is named.
 OPENAI_HOST = "api.openai.com"
@@ -60,12 +60,26 @@ def api_key(base_url: str, api_key_env: str | None) -> str | None:
             return os.environ.get(_DEFAULT_KEY_ENV) or None
         return None
     key = os.environ.get(api_key_env) or None
-    if key and url.scheme != "https" and not _is_loopback(host):
+    if key:
+        check_key_transport(base_url, f"the key in ${api_key_env}")
+    return key
+
+
+def check_key_transport(base_url: str, what: str) -> None:
+    """Refuse to send a key over plain HTTP to a host that is not this machine.
+
+    Raises
+    ------
+    InvalidInput
+        ``base_url`` is ``http://`` to another machine.
+    """
+    url = urllib.parse.urlsplit(base_url)
+    host = (url.hostname or "").lower()
+    if url.scheme != "https" and not _is_loopback(host):
         raise InvalidInput(
-            f"Refusing to send the key in ${api_key_env} over plain HTTP to {host or base_url}: "
+            f"Refusing to send {what} over plain HTTP to {host or base_url}: "
             "use an https:// URL (or a server on this machine)"
         )
-    return key
 
 
 def post_json(

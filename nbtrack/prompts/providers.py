@@ -227,6 +227,10 @@ def as_provider(model: Any, name: str | None = None) -> Provider:
             return factory(model)
     if isinstance(model, Provider):
         return model
+    if isinstance(model, str) and model.startswith("gateway:"):
+        from nbtrack.deployments.prompts import GatewayEndpoint
+
+        return GatewayEndpoint(model.removeprefix("gateway:"))
     if _is_pipeline(model):
         from nbtrack.prompts.transformers_pipeline import TransformersPipeline
 
@@ -235,5 +239,5 @@ def as_provider(model: Any, name: str | None = None) -> Provider:
         return CallableProvider(model, name)
     raise InvalidInput(
         f"Cannot use a {type(model).__name__} as a model: pass a callable, "
-        "nbt.prompts.OpenAICompatible(...), or a transformers pipeline"
+        "nbt.prompts.OpenAICompatible(...), a transformers pipeline, or 'gateway:<endpoint>'"
     )
