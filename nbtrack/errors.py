@@ -11,10 +11,12 @@ Each class also subclasses the builtin a caller would naturally catch, so
     │   ├── ParamConflict             a param logged again with another value
     │   ├── ValueTooLong              a param/tag value over the length limit
     │   ├── PayloadError              a scoring request the server cannot score (its status)
+    │   ├── GatewayConfigError        nbtrack gateway's config names a bad endpoint key
     │   └── AlreadyExistsError        e.g. an experiment name already taken
     ├── MetricValueError (TypeError)  a metric value is not a real number
     ├── RunNotActiveError (RuntimeError)  logging to a finished or deleted run
     ├── ProviderError (RuntimeError)  a model call (an LLM endpoint, a pipeline) failed
+    │   └── ProviderTimeout (TimeoutError)  the model did not answer in time
     ├── ModelValidationFailed (AssertionError)  nbt.evaluate's thresholds were missed
     ├── NotFoundError (LookupError)   an unknown run, experiment, artifact…
     │   └── StoreNotFound             no store at this location yet (a read never makes one)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyExistsError",
+    "GatewayConfigError",
     "InvalidFilter",
     "InvalidInput",
     "InvalidKey",
@@ -42,6 +45,7 @@ __all__ = [
     "ParamConflict",
     "PayloadError",
     "ProviderError",
+    "ProviderTimeout",
     "RunNotActiveError",
     "SchemaMismatch",
     "StoreError",
@@ -201,6 +205,16 @@ class ProviderError(NbtrackError, RuntimeError):
     def __init__(self, message: str, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class ProviderTimeout(ProviderError, TimeoutError):
+    """A model call did not answer in time (the gateway answers 504)."""
+
+    error_code = "DEADLINE_EXCEEDED"
+
+
+class GatewayConfigError(InvalidInput):
+    """``nbtrack gateway``'s config cannot be used; the message names the endpoint and key."""
 
 
 class NotFoundError(NbtrackError, LookupError):

@@ -31,7 +31,15 @@ __all__ = ["gateway"]
     metavar="NAME",
     help="Environment variable holding a key clients must send as a Bearer token.",
 )
-def gateway(config_path: str, host: str, port: int, require_key_env: str | None) -> None:
+@click.option(
+    "--watch/--no-watch",
+    default=True,
+    show_default=True,
+    help="Also re-read the config when the file changes (SIGHUP always does).",
+)
+def gateway(
+    config_path: str, host: str, port: int, require_key_env: str | None, watch: bool
+) -> None:
     """Serve the endpoints of CONFIG: MLflow's /endpoints/{name}/invocations and OpenAI's /v1.
 
     Values written $NAME in the config are read from this process's
@@ -51,5 +59,5 @@ def gateway(config_path: str, host: str, port: int, require_key_env: str | None)
         if not required:
             raise InvalidInput(f"--require-key-env: ${require_key_env} is not set")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(Gateway(config_path, required))
+    app = create_app(Gateway(config_path, required), watch_file=watch)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -247,8 +247,11 @@ class Gateway:
         return StreamingResponse(events(), media_type="text/event-stream")
 
 
-def create_app(gateway: Gateway, watch: bool = True) -> Starlette:
-    """The ASGI app over ``gateway``; ``watch`` reloads on SIGHUP and on file changes."""
+def create_app(gateway: Gateway, watch: bool = True, watch_file: bool = True) -> Starlette:
+    """The ASGI app over ``gateway``.
+
+    ``watch`` reloads the config on SIGHUP, and ``watch_file`` also when the file changes.
+    """
 
     async def health(request: Request) -> Response:
         return json_response({"status": "OK"})
@@ -294,7 +297,8 @@ def create_app(gateway: Gateway, watch: bool = True) -> Starlette:
                 )
             except (NotImplementedError, RuntimeError, ValueError):
                 log.warning("SIGHUP cannot be handled here; the config reloads on file change only")
-            task = loop.create_task(gateway.watch())
+            if watch_file:
+                task = loop.create_task(gateway.watch())
         try:
             yield
         finally:

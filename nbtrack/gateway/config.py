@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbtrack.errors import InvalidInput
+from nbtrack.errors import GatewayConfigError
 
 __all__ = [
     "ENDPOINT_TYPES",
@@ -44,10 +44,6 @@ RENEWAL_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ENV_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _SECRET_WORDS = ("key", "token", "secret", "password")
-
-
-class GatewayConfigError(InvalidInput):
-    """The gateway's config file cannot be used; the message names the endpoint and the key."""
 
 
 def is_secret_key(key: str) -> bool:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from nbtrack.errors import InvalidInput, NbtrackError
+from nbtrack.errors import InvalidInput, ProviderError, ProviderTimeout
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -38,16 +38,8 @@ _BUILTIN = {
 }
 
 
-class UpstreamError(NbtrackError, RuntimeError):
-    """The provider failed to answer (HTTP 502)."""
-
-    error_code = "TEMPORARILY_UNAVAILABLE"
-
-
-class ProviderTimeout(NbtrackError, TimeoutError):
-    """The provider did not answer in time (HTTP 504)."""
-
-    error_code = "DEADLINE_EXCEEDED"
+#: A provider that failed to answer (the gateway answers 502).
+UpstreamError = ProviderError
 
 
 class Provider:
